@@ -1,0 +1,53 @@
+# pipcam: `make demo` runs it on built-in defaults, `make test` runs the tests.
+# Both install what is missing first (Debian / Raspberry Pi OS packages).
+
+GO          ?= go
+BIN         := bin/pipcam
+VERSION     ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS     := -X main.version=$(VERSION)
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# Long enough for the real-stack suites on a 2-core machine, short of CI's limit.
+TEST_TIMEOUT ?= 25m
+
+.PHONY: all deps build demo test lint bench fuzz clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/pipcam
+
+# Two test-pattern cameras, picture-in-picture, HTTP on :8080, FLV on :7272.
+demo: build
+	@echo "pipcam on built-in defaults; Ctrl-C stops it."
+	@echo "  WHEP:   http://localhost:8080/whep   (Mainsail/Fluidd: WebRTC (MediaMTX), URL http://HOST:8080/)"
+	@echo "  status: http://localhost:8080/api/status"
+	@echo "  VLC:    vlc tcp://localhost:7272"
+	./$(BIN) run
+
+test: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+lint: deps
+	$(GO) vet ./...
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt wants changes in:"; echo "$$out"; exit 1; fi
+	$(GO) run $(STATICCHECK) ./...
+
+# Prints the figures: bitrate, fps, time to first keyframe, CPU and RSS of the
+# daemon with 1 and with 50 WebRTC viewers.
+bench: build
+	$(GO) run ./cmd/pipcam-bench -pipcam $(BIN)
+
+# A short run of every fuzz target (go test runs their seed corpora anyway).
+fuzz: deps
+	@for pkg in ./configs ./signaling; do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 20s $$pkg || exit 1; \
+		done; \
+	done
+
+clean:
+	rm -rf bin

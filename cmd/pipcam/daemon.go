@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/pipcam/pipcam/compositor"
+	"github.com/pipcam/pipcam/configs"
+	"github.com/pipcam/pipcam/signaling"
+)
+
+// daemon is one running pipcam: the graph, the web side, and the listener.
+type daemon struct {
+	graph  *compositor.Graph
+	server *signaling.Server
+	http   *http.Server
+	ln     net.Listener
+	done   chan error
+}
+
+// startDaemon builds the graph, then the HTTP side, and starts serving. ctx
+// bounds the start-up only; the daemon lives until Close.
+func startDaemon(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*daemon, error) {
+	graph, err := compositor.New(ctx, cfg, log.With("component", "compositor"))
+	if err != nil {
+		return nil, err
+	}
+	server, err := signaling.New(context.Background(), signaling.Options{
+		Source: graph,
+		Layout: graph,
+		Status: graph,
+		HTTP:   cfg.HTTP,
+		WebRTC: cfg.WebRTC,
+		Logger: log,
+	})
+	if err != nil {
+		graph.Close()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	if err != nil {
+		server.Close()
+		graph.Close()
+		return nil, fmt.Errorf("listen on http %s: %w", cfg.HTTP.Listen, err)
+	}
+	d := &daemon{
+		graph:  graph,
+		server: server,
+		ln:     ln,
+		done:   make(chan error, 1),
+		http: &http.Server{
+			Handler:           server.Handler(),
+			ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		},
+	}
+	go func() {
+		err := d.http.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		d.done <- err
+	}()
+	return d, nil
+}
+
+// HTTPAddr is the address the web side listens on.
+func (d *daemon) HTTPAddr() string { return d.ln.Addr().String() }
+
+// Close stops serving, ends every viewer, then stops the graph.
+func (d *daemon) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	_ = d.http.Shutdown(ctx)
+	d.server.Close()
+	d.graph.Close()
+}
+
+// runDaemon runs until ctx ends or the HTTP server fails, telling systemd
+// when it is ready and pinging its watchdog while pictures flow.
+func runDaemon(ctx context.Context, cfg *configs.Config, source string, log *slog.Logger) error {
+	log.Info("starting pipcam", "version", version, "config", source)
+	d, err := startDaemon(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	printURLs(log, d.HTTPAddr(), d.graph.FLVPort())
+	notifyReady(log)
+	stopWatchdog := startWatchdog(ctx, log, d.graph.LastPicture)
+	defer stopWatchdog()
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+		notifyStopping()
+		return nil
+	case err := <-d.done:
+		return fmt.Errorf("http server: %w", err)
+	}
+}
+
+// printURLs tells a person what to open.
+func printURLs(log *slog.Logger, httpAddr string, flvPort int) {
+	host, port, _ := net.SplitHostPort(httpAddr)
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	base := "http://" + net.JoinHostPort(host, port)
+	log.Info("serving",
+		"whep", base+"/whep",
+		"camera_streamer", base+"/webrtc",
+		"status", base+"/api/status",
+		"flv", fmt.Sprintf("tcp://%s", net.JoinHostPort(host, fmt.Sprint(flvPort))))
+}

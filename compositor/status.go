@@ -1,0 +1,95 @@
+package compositor
+
+import (
+	"time"
+
+	"github.com/pipcam/pipcam/configs"
+)
+
+// Status is the graph's part of GET /api/status.
+type Status struct {
+	Encoder            string         `json:"encoder"`
+	BitrateKbps        int            `json:"configured_bitrate_kbps"`
+	Width              int            `json:"width"`
+	Height             int            `json:"height"`
+	Framerate          int            `json:"framerate"`
+	AccessUnits        uint64         `json:"access_units"`
+	Keyframes          uint64         `json:"keyframes"`
+	KeyframeRequests   uint64         `json:"keyframe_requests"`
+	KeyframesForced    uint64         `json:"keyframes_forced"`
+	LastPictureAgoMs   int64          `json:"last_picture_ago_ms"`
+	FLVPort            int            `json:"flv_port"`
+	FLVClients         int            `json:"flv_clients"`
+	Subscribers        int            `json:"subscribers"`
+	DroppedToSubscribe uint64         `json:"dropped_to_subscribers"`
+	Overlay            string         `json:"overlay_text"`
+	Layout             configs.Layout `json:"layout"`
+	Sources            []SourceStatus `json:"sources"`
+	UptimeSeconds      float64        `json:"uptime_seconds"`
+}
+
+// SourceStatus is one camera's state.
+type SourceStatus struct {
+	Name        string `json:"name"`
+	Type        string `json:"type"`
+	Device      string `json:"device,omitempty"`
+	Placeholder bool   `json:"placeholder"`
+	Error       string `json:"error,omitempty"`
+}
+
+// Status reports the graph's figures now.
+func (g *Graph) Status() any {
+	req, sent := g.keyframes.stats()
+	subs, dropped := g.fanout.stats()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	st := Status{
+		Encoder:            string(g.plan.Encoder),
+		BitrateKbps:        g.bitrateKbps,
+		Width:              g.cfg.Output.Width,
+		Height:             g.cfg.Output.Height,
+		Framerate:          g.cfg.Output.Framerate,
+		AccessUnits:        g.aus.Load(),
+		Keyframes:          g.keyAUs.Load(),
+		KeyframeRequests:   req,
+		KeyframesForced:    sent,
+		FLVPort:            g.FLVPort(),
+		FLVClients:         g.flvClients(),
+		Subscribers:        subs,
+		DroppedToSubscribe: dropped,
+		Overlay:            g.text,
+		Layout:             g.layout,
+		UptimeSeconds:      time.Since(g.started).Seconds(),
+	}
+	if last := g.lastAUns.Load(); last > 0 {
+		st.LastPictureAgoMs = time.Since(time.Unix(0, last)).Milliseconds()
+	}
+	for _, cp := range g.plan.Cameras {
+		st.Sources = append(st.Sources, SourceStatus{
+			Name:        cp.Camera.Name,
+			Type:        string(cp.Camera.Type),
+			Device:      cp.Camera.Device,
+			Placeholder: g.placeholder[cp.Camera.Name],
+			Error:       g.sourceErr[cp.Camera.Name],
+		})
+	}
+	return st
+}
+
+// LastPicture is when the encoder last produced a picture (zero before the
+// first): the systemd watchdog pings only while pictures flow.
+func (g *Graph) LastPicture() time.Time {
+	if ns := g.lastAUns.Load(); ns > 0 {
+		return time.Unix(0, ns)
+	}
+	return time.Time{}
+}
+
+func (g *Graph) flvClients() int {
+	v, err := g.flvSink.GetProperty("num-handles")
+	if err != nil {
+		return 0
+	}
+	n, _ := v.(int)
+	return n
+}

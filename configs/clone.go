@@ -1,0 +1,13 @@
+package configs
+
+import "slices"
+
+// Clone returns a deep copy: changing it never changes c.
+func (c Config) Clone() *Config {
+	c.Cameras = slices.Clone(c.Cameras)
+	c.WebRTC.ICEServers = slices.Clone(c.WebRTC.ICEServers)
+	for i := range c.WebRTC.ICEServers {
+		c.WebRTC.ICEServers[i].URLs = slices.Clone(c.WebRTC.ICEServers[i].URLs)
+	}
+	return &c
+}

@@ -1,0 +1,103 @@
+// Package configs holds pipcam's configuration: the YAML schema, the
+// built-in defaults, strict loading with file:line errors, and Redact for
+// showing a config without its secrets. It imports nothing of pipcam's.
+package configs
+
+// Config is the whole of pipcam's configuration. The zero value is not
+// usable: start from Default() or Load().
+type Config struct {
+	Cameras []Camera `yaml:"cameras"`
+	Output  Output   `yaml:"output"`
+	Layout  Layout   `yaml:"layout"`
+	Encoder Encoder  `yaml:"encoder"`
+	Overlay Overlay  `yaml:"overlay"`
+	HTTP    HTTP     `yaml:"http"`
+	FLV     FLV      `yaml:"flv"`
+	WebRTC  WebRTC   `yaml:"webrtc"`
+	Log     Log      `yaml:"log"`
+}
+
+// Camera is one video source. Which fields apply depends on Type.
+type Camera struct {
+	// Name identifies the camera in the layout and the API: 1-32 of [a-z0-9_-],
+	// starting with a letter or digit.
+	Name string     `yaml:"name"`
+	Type CameraType `yaml:"type"`
+	// Pattern is the test pattern for Type test (videotestsrc's pattern nicks).
+	Pattern TestPattern `yaml:"pattern"`
+	// Device is the V4L2 device for Type v4l2: an absolute path under /dev.
+	Device string `yaml:"device"`
+	// Format is what the V4L2 camera is asked for: raw or mjpeg.
+	Format CaptureFormat `yaml:"format"`
+	// Capture size and rate; 0 means "the output's".
+	Width     int `yaml:"width"`
+	Height    int `yaml:"height"`
+	Framerate int `yaml:"framerate"`
+}
+
+// Output is the size and rate of the composite picture that is encoded.
+type Output struct {
+	Width     int `yaml:"width"`
+	Height    int `yaml:"height"`
+	Framerate int `yaml:"framerate"`
+}
+
+// Layout is how the cameras are arranged in the composite. It is also the
+// body of GET/PUT /api/layout, so it carries JSON tags.
+type Layout struct {
+	Mode   LayoutMode `yaml:"mode" json:"mode"`
+	Main   string     `yaml:"main" json:"main"`
+	Inset  string     `yaml:"inset" json:"inset"`
+	Corner Corner     `yaml:"corner" json:"corner"`
+	// Size is the inset's width as a fraction of the output width (0.1-0.5).
+	Size float64 `yaml:"size" json:"size"`
+	// Margin is the inset's distance from the frame edges, in pixels.
+	Margin int `yaml:"margin" json:"margin"`
+}
+
+// Encoder configures the one H.264 encode.
+type Encoder struct {
+	Element     EncoderElement `yaml:"element"`
+	BitrateKbps int            `yaml:"bitrate_kbps"`
+	// KeyframeInterval is the longest time between two IDR frames.
+	KeyframeInterval Duration `yaml:"keyframe_interval"`
+	// KeyframeMinGap rate-limits keyframes that viewers ask for (join, PLI, FIR).
+	KeyframeMinGap Duration `yaml:"keyframe_min_gap"`
+}
+
+// Overlay is the text burnt into the picture.
+type Overlay struct {
+	Text string `yaml:"text"`
+	// Font is a Pango font description such as "Sans Bold 12".
+	Font     string `yaml:"font"`
+	Position Corner `yaml:"position"`
+}
+
+// HTTP is the web server: WHEP, /webrtc, the API.
+type HTTP struct {
+	Listen string `yaml:"listen"` // host:port, host may be empty
+	// Token guards control endpoints when Listen is beyond loopback.
+	Token Secret `yaml:"token"`
+}
+
+// FLV is the H.264-in-FLV TCP server that VLC opens as tcp://host:port.
+type FLV struct {
+	Listen string `yaml:"listen"` // host:port; host empty or an IP address
+}
+
+// WebRTC configures the peers.
+type WebRTC struct {
+	ICEServers []ICEServer `yaml:"ice_servers"`
+}
+
+// ICEServer is a STUN or TURN server handed to peers.
+type ICEServer struct {
+	URLs       []string `yaml:"urls" json:"urls"`
+	Username   string   `yaml:"username" json:"username,omitempty"`
+	Credential Secret   `yaml:"credential" json:"credential,omitempty"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level LogLevel `yaml:"level"`
+}

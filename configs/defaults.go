@@ -1,0 +1,80 @@
+package configs
+
+import "time"
+
+// Default returns the built-in configuration: two test patterns mixed
+// picture-in-picture, so pipcam runs with no camera attached. Parse starts
+// from it, so a config file only needs the settings it changes.
+func Default() *Config {
+	return &Config{
+		Cameras: []Camera{
+			{Name: "a", Type: CameraTest, Pattern: PatternSMPTE},
+			{Name: "b", Type: CameraTest, Pattern: PatternBall},
+		},
+		Output: Output{Width: 640, Height: 480, Framerate: 15},
+		Layout: Layout{
+			Mode:   LayoutPiP,
+			Main:   "a",
+			Inset:  "b",
+			Corner: CornerBottomRight,
+			Size:   0.3,
+			Margin: 16,
+		},
+		Encoder: Encoder{
+			Element:          EncoderAuto,
+			BitrateKbps:      400,
+			KeyframeInterval: Duration(2 * time.Second),
+			KeyframeMinGap:   Duration(250 * time.Millisecond),
+		},
+		Overlay: Overlay{Text: "pipcam", Font: "Sans 12", Position: CornerTopLeft},
+		HTTP:    HTTP{Listen: ":8080"},
+		FLV:     FLV{Listen: ":7272"},
+		Log:     Log{Level: LogInfo},
+	}
+}
+
+// fillDefaults sets what a camera given in the file left out. The defaults
+// are per camera because a cameras list replaces the default list whole.
+func (c *Camera) fillDefaults() {
+	if c.Type == "" {
+		c.Type = CameraTest
+	}
+	switch c.Type {
+	case CameraTest:
+		if c.Pattern == "" {
+			c.Pattern = PatternSMPTE
+		}
+	case CameraV4L2:
+		if c.Format == "" {
+			c.Format = FormatMJPEG
+		}
+	}
+}
+
+// deriveLayout points layout.main and layout.inset at the cameras the file
+// gave, unless the file set them: the default "a"/"b" only name the default
+// cameras, and a one-camera file should not need a layout section. Main
+// becomes the first camera, inset the first other one.
+func deriveLayout(cfg *Config, given lineIndex) {
+	if !given.has("cameras") {
+		return
+	}
+	names := cfg.CameraNames()
+	pick := func(not string) string {
+		for _, n := range names {
+			if n != not {
+				return n
+			}
+		}
+		return ""
+	}
+	switch {
+	case !given.has("layout.main") && !given.has("layout.inset"):
+		cfg.Layout.Main = pick("")
+		cfg.Layout.Inset = pick(cfg.Layout.Main)
+	case !given.has("layout.main"):
+		cfg.Layout.Main = pick(cfg.Layout.Inset)
+	case !given.has("layout.inset"):
+		cfg.Layout.Inset = pick(cfg.Layout.Main)
+	}
+}

@@ -1,0 +1,13 @@
+package configs
+
+// Redact returns a deep copy with every set Secret replaced by "REDACTED".
+// Use it wherever a config is shown or logged (check-config, /api/status,
+// debug logs); c itself is left intact.
+func (c Config) Redact() *Config {
+	r := c.Clone()
+	r.HTTP.Token = r.HTTP.Token.redact()
+	for i := range r.WebRTC.ICEServers {
+		r.WebRTC.ICEServers[i].Credential = r.WebRTC.ICEServers[i].Credential.redact()
+	}
+	return r
+}

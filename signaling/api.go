@@ -1,0 +1,74 @@
+package signaling
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/webrtc/v4"
+)
+
+// h264Codec is the one codec pipcam offers and answers: H.264 constrained
+// baseline, the profile every browser and the Pi's hardware decoders accept.
+var h264Codec = webrtc.RTPCodecCapability{
+	MimeType:    webrtc.MimeTypeH264,
+	ClockRate:   90000,
+	SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+	RTCPFeedback: []webrtc.RTCPFeedback{
+		{Type: "nack"},
+		{Type: "nack", Parameter: "pli"},
+		{Type: "ccm", Parameter: "fir"},
+	},
+}
+
+// ICE timing: a viewer that vanishes without a DTLS close alert goes
+// disconnected after 5 s of silence and failed 5 s later, so it is removed
+// within about 10 s.
+const (
+	iceDisconnectedTimeout = 5 * time.Second
+	iceFailedTimeout       = 5 * time.Second
+	iceKeepAlive           = 2 * time.Second
+	// nackHistory is how many sent packets each viewer keeps for NACK
+	// retransmission (a power of two): about 1 s at 2 Mbit/s.
+	nackHistory = 256
+)
+
+// newAPI builds the one webrtc.API every peer is created from: only H.264,
+// NACK responder and RTCP sender/receiver reports, no audio.
+func newAPI(tweak func(*webrtc.SettingEngine)) (*webrtc.API, error) {
+	me := &webrtc.MediaEngine{}
+	if err := me.RegisterCodec(webrtc.RTPCodecParameters{
+		RTPCodecCapability: h264Codec,
+		PayloadType:        102,
+	}, webrtc.RTPCodecTypeVideo); err != nil {
+		return nil, fmt.Errorf("register H.264: %w", err)
+	}
+	reg := &interceptor.Registry{}
+	responder, err := nack.NewResponderInterceptor(nack.ResponderSize(nackHistory))
+	if err != nil {
+		return nil, fmt.Errorf("nack responder: %w", err)
+	}
+	reg.Add(responder)
+	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
+		return nil, fmt.Errorf("rtcp reports: %w", err)
+	}
+
+	se := webrtc.SettingEngine{}
+	// Viewers may sit on the same host (the Pi's own browser, haproxy
+	// tests, CI); loopback candidates make that work.
+	se.SetIncludeLoopbackCandidate(true)
+	// Resolve browsers' .local candidates, but never publish our own:
+	// the Pi's addresses are what viewers must reach.
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeQueryOnly)
+	se.SetICETimeouts(iceDisconnectedTimeout, iceFailedTimeout, iceKeepAlive)
+	if tweak != nil {
+		tweak(&se)
+	}
+	return webrtc.NewAPI(
+		webrtc.WithMediaEngine(me),
+		webrtc.WithInterceptorRegistry(reg),
+		webrtc.WithSettingEngine(se),
+	), nil
+}

@@ -1,0 +1,191 @@
+package signaling
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// camera-streamer's POST /webrtc: one JSON endpoint, four message types.
+// The body is JSON whatever the Content-Type says (Mainsail sends
+// text/plain;charset=UTF-8). Every success is 200 application/json.
+
+type csMessage struct {
+	Type       string        `json:"type"`
+	ID         string        `json:"id,omitempty"`
+	SDP        string        `json:"sdp,omitempty"`
+	Candidates []csCandidate `json:"candidates,omitempty"`
+	ICEServers []csICEServer `json:"iceServers,omitempty"`
+	KeepAlive  *bool         `json:"keepAlive,omitempty"`
+}
+
+type csCandidate struct {
+	Candidate     string  `json:"candidate"`
+	SDPMid        *string `json:"sdpMid"`
+	SDPMLineIndex *uint16 `json:"sdpMLineIndex"`
+}
+
+type csICEServer struct {
+	URLs       stringList `json:"urls"`
+	Username   string     `json:"username,omitempty"`
+	Credential string     `json:"credential,omitempty"`
+}
+
+// stringList accepts "urls" as a string or an array (RTCIceServer allows both).
+type stringList []string
+
+func (l *stringList) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*l = []string{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return errors.New("urls must be a string or an array of strings")
+	}
+	*l = many
+	return nil
+}
+
+type csOfferReply struct {
+	Type       string        `json:"type"`
+	ID         string        `json:"id"`
+	SDP        string        `json:"sdp"`
+	ICEServers []csICEServer `json:"iceServers"` // always present, [] if none
+}
+
+type csAnswerReply struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+	SDP  string `json:"sdp"`
+}
+
+func (s *Server) onCameraStreamer(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(w, r)
+	if err != nil {
+		s.writeBodyError(w, err, writeJSONError)
+		return
+	}
+	var msg csMessage
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&msg); err != nil {
+		writeJSONError(w, http.StatusBadRequest, "malformed JSON: "+err.Error())
+		return
+	}
+	if dec.More() {
+		writeJSONError(w, http.StatusBadRequest, "malformed JSON: data after the object")
+		return
+	}
+	switch msg.Type {
+	case "request":
+		s.csRequest(w, r)
+	case "answer":
+		s.csAnswer(w, msg)
+	case "remote_candidate":
+		s.csRemoteCandidate(w, msg)
+	case "offer":
+		s.csClientOffer(w, r, msg)
+	case "":
+		writeJSONError(w, http.StatusBadRequest, `missing "type"`)
+	default:
+		writeJSONError(w, http.StatusBadRequest, fmt.Sprintf("unknown type %q", msg.Type))
+	}
+}
+
+// csRequest: the server offers (video sendonly) and the client answers later.
+func (s *Server) csRequest(w http.ResponseWriter, r *http.Request) {
+	ss, err := s.newSession(protoCameraStreamer, r.RemoteAddr)
+	if err != nil {
+		s.writeSessionError(w, err, writeJSONError)
+		return
+	}
+	offer, err := ss.offer(r.Context())
+	if err != nil {
+		ss.close("offer failed")
+		ss.log.Error("create camera-streamer offer", "err", err)
+		writeJSONError(w, http.StatusInternalServerError, "cannot create offer: "+err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, csOfferReply{Type: "offer", ID: ss.id, SDP: offer, ICEServers: s.csICEServers()})
+}
+
+func (s *Server) csICEServers() []csICEServer {
+	out := []csICEServer{}
+	for _, is := range s.opts.WebRTC.ICEServers {
+		out = append(out, csICEServer{URLs: is.URLs, Username: is.Username, Credential: is.Credential.Reveal()})
+	}
+	return out
+}
+
+func (s *Server) csAnswer(w http.ResponseWriter, msg csMessage) {
+	ss := s.session(msg.ID)
+	if ss == nil {
+		writeJSONError(w, http.StatusNotFound, "no such session")
+		return
+	}
+	if msg.SDP == "" {
+		writeJSONError(w, http.StatusBadRequest, `answer without "sdp"`)
+		return
+	}
+	if err := checkOffer(msg.SDP); err != nil {
+		writeJSONError(w, http.StatusBadRequest, "bad answer: "+err.Error())
+		return
+	}
+	if err := ss.setAnswer(msg.SDP); err != nil {
+		writeJSONError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, struct{}{})
+}
+
+func (s *Server) csRemoteCandidate(w http.ResponseWriter, msg csMessage) {
+	ss := s.session(msg.ID)
+	if ss == nil {
+		writeJSONError(w, http.StatusNotFound, "no such session")
+		return
+	}
+	var cands []webrtc.ICECandidateInit
+	for _, c := range msg.Candidates {
+		if c.Candidate == "" {
+			continue // end-of-candidates
+		}
+		cands = append(cands, webrtc.ICECandidateInit{Candidate: c.Candidate, SDPMid: c.SDPMid, SDPMLineIndex: c.SDPMLineIndex})
+	}
+	if err := ss.addCandidates(cands); err != nil {
+		writeJSONError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, struct{}{})
+}
+
+// csClientOffer: OctoPrint's classic webcam offers (video recvonly plus a
+// recvonly audio m-line that is declined) and gets the answer at once.
+func (s *Server) csClientOffer(w http.ResponseWriter, r *http.Request, msg csMessage) {
+	if err := checkOffer(msg.SDP); err != nil {
+		writeJSONError(w, http.StatusBadRequest, "bad offer: "+err.Error())
+		return
+	}
+	ss, err := s.newSession(protoCameraStreamer, r.RemoteAddr)
+	if err != nil {
+		s.writeSessionError(w, err, writeJSONError)
+		return
+	}
+	answer, err := ss.answer(r.Context(), msg.SDP)
+	if err != nil {
+		ss.close("offer failed: " + err.Error())
+		var bre *badRequestError
+		if errors.As(err, &bre) {
+			writeJSONError(w, http.StatusBadRequest, "bad offer: "+err.Error())
+			return
+		}
+		ss.log.Error("answer camera-streamer offer", "err", err)
+		writeJSONError(w, http.StatusInternalServerError, "cannot answer: "+err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, csAnswerReply{Type: "answer", ID: ss.id, SDP: answer})
+}

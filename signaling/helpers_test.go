@@ -1,0 +1,101 @@
+package signaling
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pipcam/pipcam/configs"
+	"github.com/pipcam/pipcam/media"
+)
+
+func testLogger() *slog.Logger {
+	if os.Getenv("PIPCAM_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// startServer starts a signaling Server on an httptest loopback listener.
+func startServer(t testing.TB, src VideoSource, mod func(*Options)) (*Server, *httptest.Server) {
+	t.Helper()
+	o := Options{
+		Source: src,
+		HTTP:   configs.HTTP{Listen: "127.0.0.1:0"},
+		Logger: testLogger(),
+	}
+	if mod != nil {
+		mod(&o)
+	}
+	s, err := New(context.Background(), o)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(func() {
+		hs.Close()
+		s.Close()
+	})
+	return s, hs
+}
+
+// waitFor polls cond until it is true or the deadline passes.
+func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", d, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func do(t testing.TB, method, url, contentType, body string, hdr map[string]string) (*http.Response, string) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// idleSource is a VideoSource that never delivers: enough for signaling
+// tests without media.
+type idleSource struct{ requests atomic.Int64 }
+
+func newIdleSource() *idleSource { return &idleSource{} }
+
+func (s *idleSource) Subscribe(buffer int) (<-chan media.AccessUnit, func()) {
+	return make(chan media.AccessUnit, buffer), func() {}
+}
+func (s *idleSource) RequestKeyframe() { s.requests.Add(1) }
+
+func httptestServer(s *Server) *httptest.Server { return httptest.NewServer(s.Handler()) }
+
+func slogTo(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}

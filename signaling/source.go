@@ -1,0 +1,30 @@
+package signaling
+
+import (
+	"github.com/pipcam/pipcam/configs"
+	"github.com/pipcam/pipcam/media"
+)
+
+// VideoSource is the one H.264 encode that every viewer shares. cmd/pipcam
+// hands in the compositor's graph; signaling never imports it.
+type VideoSource interface {
+	// Subscribe delivers every access unit from now on, until cancel is
+	// called. A subscriber that does not keep up loses access units (the
+	// channel send never blocks the graph).
+	Subscribe(buffer int) (aus <-chan media.AccessUnit, cancel func())
+	// RequestKeyframe asks the encoder for an IDR at the next frame. It is
+	// rate-limited by the source, so calling it often is harmless.
+	RequestKeyframe()
+}
+
+// LayoutControl changes the picture-in-picture layout while playing.
+type LayoutControl interface {
+	Layout() configs.Layout
+	SetLayout(configs.Layout) error
+}
+
+// StatusReporter adds the graph's own figures (encoder, sources, FLV
+// clients) to GET /api/status. The value is encoded as JSON as it is.
+type StatusReporter interface {
+	Status() any
+}
