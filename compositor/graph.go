@@ -10,17 +10,16 @@ import (
 
 // Element names the runtime looks up after parsing.
 const (
-	nameMixer      = "mix"
-	nameOverlay    = "overlay"
-	nameRawTee     = "raw"
-	nameEncoder    = "enc"
-	nameH264Tee    = "h264"
-	nameAUSink     = "ausink"
-	nameFLVMux     = "flvmux"
-	nameFLVSink    = "flvsink"
-	nameJPEGValve  = "jpegvalve"
-	nameJPEGSink   = "jpegsink"
-	placeholderFPS = 1 // a still card: one frame a second is plenty
+	nameMixer     = "mix"
+	nameOverlay   = "overlay"
+	nameRawTee    = "raw"
+	nameEncoder   = "enc"
+	nameH264Tee   = "h264"
+	nameAUSink    = "ausink"
+	nameFLVMux    = "flvmux"
+	nameFLVSink   = "flvsink"
+	nameJPEGValve = "jpegvalve"
+	nameJPEGSink  = "jpegsink"
 )
 
 // Plan is what Build decided, for the runtime and for print-pipeline.
@@ -72,7 +71,7 @@ func Build(cfg *configs.Config, exists func(string) bool) (*Plan, error) {
 		if err := d.Add(chain...); err != nil {
 			return nil, fmt.Errorf("camera %s: %w", cam.Name, err)
 		}
-		if err := d.Add(placeholderChain(cp, i)...); err != nil {
+		if err := d.Add(placeholderChain(cp, i, out.Framerate)...); err != nil {
 			return nil, fmt.Errorf("camera %s placeholder: %w", cam.Name, err)
 		}
 	}
@@ -192,9 +191,11 @@ func sourceChain(cp CameraPlan, out configs.Output) ([]Item, error) {
 }
 
 // placeholderChain is the "no signal" card shown instead of a camera that is
-// lost. It runs at one frame a second and is hidden (alpha 0) until needed;
-// the compositor skips hidden pads, so it costs next to nothing.
-func placeholderChain(cp CameraPlan, i int) []Item {
+// lost: a black live picture with its text, at the output rate. Slower or
+// frozen cards (1 fps, imagefreeze) were tried and hold the live compositor
+// back, releasing frames in bursts up to a second late. It stays hidden
+// (alpha 0, which the compositor skips) until needed.
+func placeholderChain(cp CameraPlan, i int, fps int) []Item {
 	return []Item{
 		Element{Factory: "videotestsrc", Name: "card" + strconv.Itoa(i), Props: []Prop{
 			{"is-live", Bool(true)},
@@ -203,12 +204,12 @@ func placeholderChain(cp CameraPlan, i int) []Item {
 		Caps{Media: "video/x-raw", Fields: []Prop{
 			{"width", Int(320)},
 			{"height", Int(240)},
-			{"framerate", Fraction{placeholderFPS, 1}},
+			{"framerate", Fraction{fps, 1}},
 		}},
 		Element{Factory: "textoverlay", Name: cp.PlaceholderText, Props: []Prop{
 			{"valignment", Enum("center")},
 			{"halignment", Enum("center")},
-			{"font-desc", Str("Sans 16")},
+			{"font-desc", Str("Sans 14")},
 		}},
 		Element{Factory: "queue", Props: leakyQueue(1)},
 		PadRef{Element: nameMixer, Pad: cp.PlaceholderPad},

@@ -113,7 +113,7 @@ func isLowerAlnum(b byte) bool { return b >= 'a' && b <= 'z' || b >= '0' && b <=
 // the device exists (the by-id and by-path links count).
 func checkDevice(dev string) error {
 	if dev == "" {
-		return errors.New("required for a v4l2 camera, e.g. /dev/video0 or /dev/v4l/by-id/...")
+		return errors.New("required for a v4l2 camera, e.g. /dev/video0 or a /dev/v4l/by-id/ link")
 	}
 	rest, ok := strings.CutPrefix(dev, "/dev/")
 	ok = ok && rest != "" && !strings.Contains(dev, "..")

@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -31,8 +32,10 @@ const (
 	iceFailedTimeout       = 5 * time.Second
 	iceKeepAlive           = 2 * time.Second
 	// nackHistory is how many sent packets each viewer keeps for NACK
-	// retransmission (a power of two): about 1 s at 2 Mbit/s.
-	nackHistory = 256
+	// retransmission (a power of two): over a second at 400 kbit/s, far
+	// longer than a LAN or WiFi round trip. Each entry is a payload copy
+	// per viewer, so it is most of a viewer's memory.
+	nackHistory = 64
 )
 
 // newAPI builds the one webrtc.API every peer is created from: only H.264,
@@ -59,9 +62,15 @@ func newAPI(tweak func(*webrtc.SettingEngine)) (*webrtc.API, error) {
 	// Viewers may sit on the same host (the Pi's own browser, haproxy
 	// tests, CI); loopback candidates make that work.
 	se.SetIncludeLoopbackCandidate(true)
-	// Resolve browsers' .local candidates, but never publish our own:
-	// the Pi's addresses are what viewers must reach.
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeQueryOnly)
+	// Every local address costs each peer a socket and a read goroutine.
+	// IPv6 link-local and ::1 never help a viewer that 127.0.0.1, the LAN
+	// IPv4 or a global IPv6 address would not serve as well.
+	se.SetIPFilter(usefulCandidateIP)
+	// No mDNS at all: resolving a browser's .local candidates would cost
+	// every peer a multicast socket and read loop, and is not needed:
+	// browsers connect to our real host candidates and are then known to
+	// us as peer-reflexive. Our own addresses are never hidden.
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetICETimeouts(iceDisconnectedTimeout, iceFailedTimeout, iceKeepAlive)
 	if tweak != nil {
 		tweak(&se)
@@ -71,4 +80,12 @@ func newAPI(tweak func(*webrtc.SettingEngine)) (*webrtc.API, error) {
 		webrtc.WithInterceptorRegistry(reg),
 		webrtc.WithSettingEngine(se),
 	), nil
+}
+
+// usefulCandidateIP keeps the addresses worth a host candidate.
+func usefulCandidateIP(ip net.IP) bool {
+	if ip.To4() != nil {
+		return true
+	}
+	return !ip.IsLoopback() && !ip.IsLinkLocalUnicast()
 }

@@ -69,6 +69,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	sessions map[string]*session
+	certs    certificates
 	closed   bool
 }
 
@@ -160,13 +161,4 @@ func (s *Server) closeSessions() {
 	for _, ss := range all {
 		ss.close("server closing")
 	}
-}
-
-// go runs f as a goroutine owned by the server (Close waits for it).
-func (s *Server) goFunc(f func()) {
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		f()
-	}()
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -101,7 +102,11 @@ func (s *Server) newSession(protocol, remote string) (*session, error) {
 }
 
 func (ss *session) setup() error {
-	pc, err := ss.srv.api.NewPeerConnection(ss.srv.rtcConfiguration())
+	rtcCfg, err := ss.srv.rtcConfiguration()
+	if err != nil {
+		return err
+	}
+	pc, err := ss.srv.api.NewPeerConnection(rtcCfg)
 	if err != nil {
 		return fmt.Errorf("create peer connection: %w", err)
 	}
@@ -185,6 +190,9 @@ func (ss *session) forward(sub *subscriber) {
 		nextOut uint16
 		lastIn  uint16
 		errs    int
+		// One packet struct per viewer, reused: WriteRTP retains nothing
+		// (the NACK responder keeps its own copy), so no allocation per packet.
+		cp rtp.Packet
 	)
 	for {
 		select {
@@ -200,7 +208,7 @@ func (ss *session) forward(sub *subscriber) {
 				offset = first - nextOut
 			}
 			for _, p := range b.pkts {
-				cp := *p
+				cp = *p
 				cp.SequenceNumber = p.SequenceNumber - offset
 				if err := ss.track.WriteRTP(&cp); err != nil {
 					errs++
@@ -375,8 +383,13 @@ type badRequestError struct{ err error }
 func (e *badRequestError) Error() string { return e.err.Error() }
 func (e *badRequestError) Unwrap() error { return e.err }
 
-func (s *Server) rtcConfiguration() webrtc.Configuration {
+func (s *Server) rtcConfiguration() (webrtc.Configuration, error) {
 	var cfg webrtc.Configuration
+	cert, err := s.certs.current()
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Certificates = []webrtc.Certificate{cert}
 	for _, is := range s.opts.WebRTC.ICEServers {
 		srv := webrtc.ICEServer{URLs: is.URLs, Username: is.Username}
 		if c := is.Credential.Reveal(); c != "" {
@@ -385,7 +398,7 @@ func (s *Server) rtcConfiguration() webrtc.Configuration {
 		}
 		cfg.ICEServers = append(cfg.ICEServers, srv)
 	}
-	return cfg
+	return cfg, nil
 }
 
 func (s *Server) session(id string) *session {
