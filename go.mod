@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/coreos/go-systemd/v22 v22.7.0
 	github.com/go-chi/chi/v5 v5.5.0
+	// Pinned: the proxy serves go-gst by exact version only, and v1.4.1 retracts the v1 line with bindings that need GLib >= 2.76 (Debian 12 and Pi OS bookworm have 2.74).
 	github.com/go-gst/go-gst v1.4.0
 	github.com/pion/ice/v4 v4.4.8
 	github.com/pion/interceptor v0.1.51
@@ -16,7 +17,7 @@ require (
 )
 
 require (
-	github.com/go-gst/go-glib v1.4.0 // indirect
+	github.com/go-gst/go-glib v1.4.0 // indirect; pinned with go-gst v1.4.0
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/mattn/go-pointer v0.0.1 // indirect
 	github.com/pion/datachannel v1.6.3 // indirect

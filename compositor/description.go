@@ -158,25 +158,25 @@ func (e Element) render() string {
 		b.WriteString(" name=")
 		b.WriteString(e.Name)
 	}
-	for _, p := range e.Props {
-		b.WriteByte(' ')
-		b.WriteString(p.Key)
-		b.WriteByte('=')
-		b.WriteString(p.Value.render())
-	}
+	writeProps(&b, ' ', e.Props)
 	return b.String()
 }
 
 func (c Caps) render() string {
 	var b strings.Builder
 	b.WriteString(c.Media)
-	for _, f := range c.Fields {
-		b.WriteByte(',')
-		b.WriteString(f.Key)
-		b.WriteByte('=')
-		b.WriteString(f.Value.render())
-	}
+	writeProps(&b, ',', c.Fields)
 	return b.String()
+}
+
+// writeProps writes each property as sep key=value.
+func writeProps(b *strings.Builder, sep byte, props []Prop) {
+	for _, p := range props {
+		b.WriteByte(sep)
+		b.WriteString(p.Key)
+		b.WriteByte('=')
+		b.WriteString(p.Value.render())
+	}
 }
 
 func (p PadRef) render() string { return p.Element + "." + p.Pad }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -158,16 +157,7 @@ func TestPLIProducesAKeyframe(t *testing.T) {
 	cfg := testConfig()
 	cfg.Encoder.KeyframeInterval = configs.Duration(60 * time.Second) // only forced IDRs
 	d := startTestDaemon(t, cfg)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	v, err := viewer.DialWHEP(ctx, "http://"+d.HTTPAddr(), viewer.Options{Logger: quietLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
-	if err := v.WaitFirstDecodable(ctx); err != nil {
-		t.Fatal(err)
-	}
+	v := watch(t, "http://"+d.HTTPAddr())
 	collect(t, v, time.Second)
 	before := v.Stats().Keyframes
 	if err := v.SendPLI(); err != nil {
@@ -192,13 +182,7 @@ func TestLayoutAPIChangesThePictureLive(t *testing.T) {
 	cfg.HTTP.Token = "s3cret-token"
 	d := startTestDaemon(t, cfg)
 	base := "http://" + d.HTTPAddr()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	v, err := viewer.DialWHEP(ctx, base, viewer.Options{Logger: quietLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
+	v := watch(t, base)
 	collect(t, v, time.Second)
 
 	req, _ := http.NewRequest(http.MethodPut, base+"/api/layout", strings.NewReader(`{"corner":"top-left","size":0.25}`))
@@ -234,13 +218,7 @@ func TestStatusReportsViewersAndStream(t *testing.T) {
 	cfg := testConfig()
 	d := startTestDaemon(t, cfg)
 	base := "http://" + d.HTTPAddr()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	v, err := viewer.DialWHEP(ctx, base, viewer.Options{Logger: quietLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
+	v := watch(t, base)
 	collect(t, v, 2*time.Second)
 	resp, err := http.Get(base + "/api/status")
 	if err != nil {
@@ -327,16 +305,24 @@ func TestFiftyViewersLeaveNothingBehind(t *testing.T) {
 
 func warm(t *testing.T, base string) {
 	t.Helper()
+	watch(t, base).Close()
+}
+
+// watch connects a WHEP viewer, waits for its first decodable picture and
+// closes it when the test ends.
+func watch(t *testing.T, base string) *viewer.Viewer {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	v, err := viewer.DialWHEP(ctx, base, viewer.Options{Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { v.Close() })
 	if err := v.WaitFirstDecodable(ctx); err != nil {
 		t.Fatal(err)
 	}
-	v.Close()
+	return v
 }
 
 // settle waits for the counts to stop falling (the warm-up viewer's
@@ -429,5 +415,3 @@ func TestRunStopsCleanlyOnCancel(t *testing.T) {
 		t.Fatal("runDaemon did not stop after cancel")
 	}
 }
-
-var _ = fmt.Sprint

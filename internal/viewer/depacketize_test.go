@@ -2,6 +2,7 @@ package viewer
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 	"time"
 
@@ -41,7 +42,7 @@ func TestAssembler(t *testing.T) {
 	if !got[0].Decodable || !got[0].Keyframe || got[1].Keyframe {
 		t.Errorf("flags: %+v %+v", got[0].Keyframe, got[1].Keyframe)
 	}
-	if want := []int{7, 8, 5}; !equal(media.Types(got[0].Data), want) {
+	if want := []int{7, 8, 5}; !slices.Equal(media.Types(got[0].Data), want) {
 		t.Errorf("keyframe NAL types %v, want %v", media.Types(got[0].Data), want)
 	}
 	if !bytes.Equal(got[1].Data, p) {
@@ -63,16 +64,4 @@ func TestAssembler(t *testing.T) {
 	if gaps != 1 || len(got) != 1 || got[0].RTPTimestamp != 36000 {
 		t.Errorf("after loss: %d gaps, %d AUs", gaps, len(got))
 	}
-}
-
-func equal(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

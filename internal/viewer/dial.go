@@ -26,20 +26,45 @@ const (
 // one recvonly video transceiver with all candidates (gathering complete);
 // with it, it behaves like Mainsail's MediaMTX mode (see Options.Mainsail).
 func DialWHEP(ctx context.Context, baseURL string, opts Options) (*Viewer, error) {
-	endpoint := strings.TrimRight(baseURL, "/") + "/whep"
 	dirV, dirA := webrtc.RTPTransceiverDirectionRecvonly, webrtc.RTPTransceiverDirectionUnknown
 	if opts.Mainsail {
 		dirV, dirA = webrtc.RTPTransceiverDirectionSendrecv, webrtc.RTPTransceiverDirectionSendrecv
 	}
-	v, err := newViewer(opts, dirV, dirA)
+	return dial(ctx, opts, dirV, dirA, strings.TrimRight(baseURL, "/")+"/whep", (*Viewer).dialWHEP)
+}
+
+// dial makes a viewer with the given transceivers and runs one signaling
+// flavour against endpoint; a viewer that fails to connect is closed.
+func dial(ctx context.Context, opts Options, video, audio webrtc.RTPTransceiverDirection, endpoint string,
+	signal func(*Viewer, context.Context, string) error) (*Viewer, error) {
+	v, err := newViewer(opts, video, audio)
 	if err != nil {
 		return nil, err
 	}
-	if err := v.dialWHEP(ctx, endpoint); err != nil {
+	if err := signal(v, ctx, endpoint); err != nil {
 		_ = v.Close()
 		return nil, err
 	}
 	return v, nil
+}
+
+// offerGathered creates the local offer and waits until its candidates are
+// all in it (non-trickle clients send the SDP once, complete).
+func (v *Viewer) offerGathered(ctx context.Context) (string, error) {
+	offer, err := v.pc.CreateOffer(nil)
+	if err != nil {
+		return "", fmt.Errorf("create offer: %w", err)
+	}
+	gathered := webrtc.GatheringCompletePromise(v.pc)
+	if err := v.pc.SetLocalDescription(offer); err != nil {
+		return "", fmt.Errorf("set local description: %w", err)
+	}
+	select {
+	case <-gathered:
+	case <-ctx.Done():
+		return "", fmt.Errorf("gather candidates: %w", ctx.Err())
+	}
+	return v.pc.LocalDescription().SDP, nil
 }
 
 func (v *Viewer) dialWHEP(ctx context.Context, endpoint string) error {
@@ -78,22 +103,24 @@ func (v *Viewer) dialWHEP(ctx context.Context, endpoint string) error {
 			}
 		})
 	}
-	offer, err := v.pc.CreateOffer(nil)
-	if err != nil {
-		return fmt.Errorf("create offer: %w", err)
-	}
-	gathered := webrtc.GatheringCompletePromise(v.pc)
-	if err := v.pc.SetLocalDescription(offer); err != nil {
-		return fmt.Errorf("set local description: %w", err)
-	}
-	if !v.opts.Mainsail {
-		select {
-		case <-gathered:
-		case <-ctx.Done():
-			return fmt.Errorf("gather candidates: %w", ctx.Err())
+	var body string
+	var gathered <-chan struct{}
+	if v.opts.Mainsail { // POST at once; candidates follow by PATCH
+		offer, err := v.pc.CreateOffer(nil)
+		if err != nil {
+			return fmt.Errorf("create offer: %w", err)
+		}
+		gathered = webrtc.GatheringCompletePromise(v.pc)
+		if err := v.pc.SetLocalDescription(offer); err != nil {
+			return fmt.Errorf("set local description: %w", err)
+		}
+		body = offer.SDP
+	} else {
+		var err error
+		if body, err = v.offerGathered(ctx); err != nil {
+			return err
 		}
 	}
-	body := v.pc.LocalDescription().SDP
 	resp, err := v.do(ctx, http.MethodPost, endpoint, sdpType, []byte(body))
 	if err != nil {
 		return err
@@ -133,27 +160,26 @@ func (v *Viewer) dialWHEP(ctx context.Context, endpoint string) error {
 	}
 	// Later candidates: one goroutine, ended by Close (gathering finishes
 	// long before; the channel is drained until the peer closes).
+	patch := func(c webrtc.ICECandidateInit) {
+		pctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := v.patchCandidate(pctx, ufrag, pwd, c); err != nil {
+			v.log.Warn("trickle candidate", "err", err)
+		}
+	}
 	v.spawn(func() {
 		for {
 			select {
 			case <-v.done:
 				return
 			case c := <-trickle:
-				pctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				if err := v.patchCandidate(pctx, ufrag, pwd, c); err != nil {
-					v.log.Warn("trickle candidate", "err", err)
-				}
-				cancel()
+				patch(c)
 			case <-gathered:
 				// Drain what is left, then stop.
 				for {
 					select {
 					case c := <-trickle:
-						pctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-						if err := v.patchCandidate(pctx, ufrag, pwd, c); err != nil {
-							v.log.Warn("trickle candidate", "err", err)
-						}
-						cancel()
+						patch(c)
 					default:
 						return
 					}
@@ -218,17 +244,10 @@ type csMsg struct {
 // {"type":"request"} → server offer → answer → trickle via remote_candidate,
 // every body sent as text/plain;charset=UTF-8.
 func DialCameraStreamerRequest(ctx context.Context, baseURL string, opts Options) (*Viewer, error) {
-	v, err := newViewer(opts, webrtc.RTPTransceiverDirectionRecvonly, webrtc.RTPTransceiverDirectionUnknown)
-	if err != nil {
-		return nil, err
-	}
-	// newViewer's recvonly video transceiver is matched to the server's
-	// sendonly video m-line when the offer is applied.
-	if err := v.dialCSRequest(ctx, strings.TrimRight(baseURL, "/")+"/webrtc"); err != nil {
-		_ = v.Close()
-		return nil, err
-	}
-	return v, nil
+	// The recvonly video transceiver is matched to the server's sendonly
+	// video m-line when the offer is applied.
+	return dial(ctx, opts, webrtc.RTPTransceiverDirectionRecvonly, webrtc.RTPTransceiverDirectionUnknown,
+		strings.TrimRight(baseURL, "/")+"/webrtc", (*Viewer).dialCSRequest)
 }
 
 func (v *Viewer) dialCSRequest(ctx context.Context, endpoint string) error {
@@ -306,34 +325,18 @@ func (v *Viewer) dialCSRequest(ctx context.Context, endpoint string) error {
 // the client offers video recvonly plus audio recvonly, sent as
 // application/json; charset=UTF-8, and gets {"type":"answer"} back.
 func DialCameraStreamerOffer(ctx context.Context, baseURL string, opts Options) (*Viewer, error) {
-	v, err := newViewer(opts, webrtc.RTPTransceiverDirectionRecvonly, webrtc.RTPTransceiverDirectionRecvonly)
-	if err != nil {
-		return nil, err
-	}
-	if err := v.dialCSOffer(ctx, strings.TrimRight(baseURL, "/")+"/webrtc"); err != nil {
-		_ = v.Close()
-		return nil, err
-	}
-	return v, nil
+	return dial(ctx, opts, webrtc.RTPTransceiverDirectionRecvonly, webrtc.RTPTransceiverDirectionRecvonly,
+		strings.TrimRight(baseURL, "/")+"/webrtc", (*Viewer).dialCSOffer)
 }
 
 func (v *Viewer) dialCSOffer(ctx context.Context, endpoint string) error {
-	offer, err := v.pc.CreateOffer(nil)
+	sdpOffer, err := v.offerGathered(ctx)
 	if err != nil {
-		return fmt.Errorf("create offer: %w", err)
-	}
-	gathered := webrtc.GatheringCompletePromise(v.pc)
-	if err := v.pc.SetLocalDescription(offer); err != nil {
-		return fmt.Errorf("set local description: %w", err)
-	}
-	select {
-	case <-gathered:
-	case <-ctx.Done():
-		return fmt.Errorf("gather candidates: %w", ctx.Err())
+		return err
 	}
 	var ans csMsg
 	if err := v.postJSON(ctx, endpoint, "application/json; charset=UTF-8",
-		csMsg{Type: "offer", SDP: v.pc.LocalDescription().SDP}, &ans); err != nil {
+		csMsg{Type: "offer", SDP: sdpOffer}, &ans); err != nil {
 		return err
 	}
 	if ans.Type != "answer" || ans.SDP == "" {
