@@ -124,6 +124,19 @@ func pixel(frame []byte, w, x, y int) rgb {
 	return rgb{int(frame[i]), int(frame[i+1]), int(frame[i+2])}
 }
 
+// nonRed counts the pixels of a rectangle that are not the red camera.
+func nonRed(frame []byte, w, x0, y0, x1, y1 int) int {
+	n := 0
+	for y := y0; y < y1; y++ {
+		for x := x0; x < x1; x++ {
+			if !pixel(frame, w, x, y).isRed() {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 func (c rgb) isRed() bool   { return c.r > 150 && c.g < 100 && c.b < 100 }
 func (c rgb) isGreen() bool { return c.g > 150 && c.r < 100 && c.b < 100 }
 
@@ -221,6 +234,14 @@ func TestLayoutAndTextChangeWhilePlaying(t *testing.T) {
 	}
 	if g.Text() != "printing 42%" {
 		t.Fatalf("text %q", g.Text())
+	}
+	// The text is in the picture: the top-left corner, plain red before
+	// (testConfig has no text), now holds the shaded box and white glyphs.
+	if n := nonRed(before, 320, 0, 0, 160, 30); n != 0 {
+		t.Fatalf("before: %d non-red pixels where the text goes", n)
+	}
+	if n := nonRed(after, 320, 0, 0, 160, 30); n < 100 {
+		t.Fatalf("after: only %d non-red pixels where the text goes", n)
 	}
 	// Frames kept flowing the whole time: the subscription never closed and
 	// PTS kept rising (checked inside nextAUs/fromKeyframe).
