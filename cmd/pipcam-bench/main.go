@@ -27,21 +27,22 @@ func main() {
 	bin := flag.String("pipcam", "bin/pipcam", "the pipcam binary to measure")
 	viewers := flag.Int("viewers", 50, "viewers in the crowd measurement")
 	joins := flag.Int("joins", 20, "joins timed for the first-keyframe figure")
-	window := flag.Duration("window", 10*time.Second, "how long each CPU/bitrate window is")
+	window := flag.Duration("window", 8*time.Second, "how long each CPU/bitrate window is")
+	rounds := flag.Int("rounds", 3, "alternations of 1 and -viewers viewers for the CPU figure")
 	flag.Parse()
-	if err := run(*bin, *viewers, *joins, *window); err != nil {
+	if err := run(*bin, *viewers, *joins, *rounds, *window); err != nil {
 		fmt.Fprintln(os.Stderr, "pipcam-bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin string, crowd, joins int, window time.Duration) error {
+func run(bin string, crowd, joins, rounds int, window time.Duration) error {
 	d, err := startDaemon(bin)
 	if err != nil {
 		return err
 	}
 	defer d.stop()
-	base := "http://" + d.httpAddr
+	baseURL := "http://" + d.httpAddr
 	ctx := context.Background()
 	fmt.Printf("pipcam-bench: defaults (640x480@15, 400 kbit/s, x264enc ultrafast), daemon pid %d, %d cores\n", d.cmd.Process.Pid, numCPU())
 	time.Sleep(3 * time.Second) // warm-up: encoder and clocks settle
@@ -49,7 +50,7 @@ func run(bin string, crowd, joins int, window time.Duration) error {
 	idle := measure(d.pid(), window, nil)
 	fmt.Printf("idle (0 viewers):   CPU %5.1f %% of one core, RSS %6.1f MB\n", idle.cpu, idle.rssMB)
 
-	first, err := viewer.DialWHEP(ctx, base, viewer.Options{Logger: quiet()})
+	first, err := viewer.DialWHEP(ctx, baseURL, viewer.Options{Logger: quiet()})
 	if err != nil {
 		return fmt.Errorf("first viewer: %w", err)
 	}
@@ -61,39 +62,80 @@ func run(bin string, crowd, joins int, window time.Duration) error {
 	fmt.Printf("1 viewer:           CPU %5.1f %% of one core, RSS %6.1f MB, received %.0f kbit/s at %.1f fps (configured 400 kbit/s, 15 fps)\n",
 		one.cpu, one.rssMB, one.kbps, one.fps)
 
-	lat, err := timeJoins(ctx, base, joins)
+	lat, err := timeJoins(ctx, baseURL, joins)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("join (%d WHEP joins to a running stream): first decodable keyframe after the POST p50 %s, p90 %s, max %s\n",
 		len(lat), pct(lat, 50), pct(lat, 90), pct(lat, 100))
 
-	var crowdViewers []*viewer.Viewer
-	defer func() {
+	// CPU of the daemon moves by a couple of points from window to window
+	// (the test pattern, x264, the 50 client peers sharing these cores), so
+	// the crowd's cost is measured in alternation: 1 viewer, 50, 1, 50 ...
+	// and reported as the mean difference with its spread.
+	var deltas []float64
+	var rssPerViewer float64
+	base := one
+	for round := 1; round <= rounds; round++ {
+		crowdViewers, err := dialCrowd(ctx, baseURL, crowd-1)
+		if err != nil {
+			return err
+		}
+		time.Sleep(2 * time.Second)
+		many := measure(d.pid(), window, first)
+		fmt.Printf("round %d: %d viewers: CPU %5.1f %% of one core, RSS %6.1f MB, viewer 1 still at %.0f kbit/s, %.1f fps\n",
+			round, crowd, many.cpu, many.rssMB, many.kbps, many.fps)
+		if round == 1 { // later rounds start from a heap the crowd already grew
+			rssPerViewer = (many.rssMB - one.rssMB) / float64(crowd-1)
+		}
+		deltas = append(deltas, many.cpu-base.cpu)
 		for _, v := range crowdViewers {
 			v.Close()
 		}
-	}()
-	for i := 1; i < crowd; i++ {
-		v, err := viewer.DialWHEP(ctx, base, viewer.Options{Logger: quiet(), AUBuffer: 1})
-		if err != nil {
-			return fmt.Errorf("viewer %d: %w", i+1, err)
-		}
-		crowdViewers = append(crowdViewers, v)
-	}
-	for _, v := range crowdViewers {
-		if err := waitDecodable(ctx, v); err != nil {
-			return err
+		if round < rounds {
+			time.Sleep(2 * time.Second)
+			base = measure(d.pid(), window, first)
+			fmt.Printf("round %d: 1 viewer:  CPU %5.1f %% of one core\n", round+1, base.cpu)
 		}
 	}
-	time.Sleep(2 * time.Second)
-	many := measure(d.pid(), window, first)
-	fmt.Printf("%d viewers:         CPU %5.1f %% of one core, RSS %6.1f MB, viewer 1 still at %.0f kbit/s, %.1f fps\n",
-		crowd, many.cpu, many.rssMB, many.kbps, many.fps)
-	extra := float64(crowd - 1)
-	fmt.Printf("%d more viewers add %.1f points of one core and %.2f MB RSS each\n",
-		crowd-1, many.cpu-one.cpu, (many.rssMB-one.rssMB)/extra)
+	mean, lo, hi := stats(deltas)
+	fmt.Printf("%d more viewers add %.1f points of one core (mean of %d rounds, range %.1f to %.1f) and %.2f MB RSS each\n",
+		crowd-1, mean, len(deltas), lo, hi, rssPerViewer)
 	return nil
+}
+
+// dialCrowd connects n viewers and waits until each has a picture; on
+// failure it closes the ones it made.
+func dialCrowd(ctx context.Context, baseURL string, n int) (vs []*viewer.Viewer, err error) {
+	defer func() {
+		if err != nil {
+			for _, v := range vs {
+				v.Close()
+			}
+		}
+	}()
+	for i := 0; i < n; i++ {
+		v, err := viewer.DialWHEP(ctx, baseURL, viewer.Options{Logger: quiet(), AUBuffer: 1})
+		if err != nil {
+			return vs, fmt.Errorf("viewer %d: %w", i+2, err)
+		}
+		vs = append(vs, v)
+	}
+	for _, v := range vs {
+		if err := waitDecodable(ctx, v); err != nil {
+			return vs, err
+		}
+	}
+	return vs, nil
+}
+
+func stats(xs []float64) (mean, lo, hi float64) {
+	lo, hi = xs[0], xs[0]
+	for _, x := range xs {
+		mean += x
+		lo, hi = min(lo, x), max(hi, x)
+	}
+	return mean / float64(len(xs)), lo, hi
 }
 
 // sample is one measurement window.
