@@ -22,7 +22,8 @@ type CameraInfo struct {
 func ListCameras() []CameraInfo {
 	initGStreamer()
 	mon := gst.NewDeviceMonitor()
-	mon.AddFilter("Video/Source", nil)
+	// go-gst dereferences the caps: "any" rather than nil.
+	mon.AddFilter("Video/Source", gst.NewAnyCaps())
 	byID := stableNames("/dev/v4l/by-id")
 	var out []CameraInfo
 	for _, d := range mon.GetDevices() {
@@ -30,6 +31,13 @@ func ListCameras() []CameraInfo {
 		if props := d.GetProperties(); props != nil {
 			if v, err := props.GetValue("device.path"); err == nil {
 				info.Device, _ = v.(string)
+			}
+		}
+		if info.Device == "" { // providers differ in what they put in properties
+			if el := d.CreateElement(""); el != nil {
+				if v, err := el.GetProperty("device"); err == nil {
+					info.Device, _ = v.(string)
+				}
 			}
 		}
 		info.ByID = byID[info.Device]

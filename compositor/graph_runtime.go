@@ -94,10 +94,13 @@ func New(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*Graph, er
 	if err := g.SetText(cfg.Overlay.Text); err != nil {
 		return nil, err
 	}
-	for i, cp := range plan.Cameras {
-		card, _ := pipeline.GetElementByName(cp.PlaceholderText)
+	for _, cp := range plan.Cameras {
+		card, err := pipeline.GetElementByName(cp.PlaceholderText)
+		if err != nil {
+			return nil, fmt.Errorf("graph has no element %s: %w", cp.PlaceholderText, err)
+		}
 		if err := card.SetProperty("text", "camera "+cp.Camera.Name+": no signal"); err != nil {
-			return nil, fmt.Errorf("placeholder %d: %w", i, err)
+			return nil, fmt.Errorf("placeholder text for camera %s: %w", cp.Camera.Name, err)
 		}
 	}
 	if err := g.dropFLVTags(); err != nil {

@@ -415,3 +415,21 @@ func TestRunStopsCleanlyOnCancel(t *testing.T) {
 		t.Fatal("runDaemon did not stop after cancel")
 	}
 }
+
+func TestListCamerasAndVersion(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run([]string{"list-cameras"}, &out, &errOut); code != 0 {
+		t.Fatalf("list-cameras: exit %d: %s", code, errOut.String())
+	}
+	// This machine has no V4L2 devices; a Pi lists its cameras.
+	if s := out.String(); !strings.Contains(s, "no V4L2 cameras found") && !strings.Contains(s, "device: /dev/") {
+		t.Fatalf("list-cameras printed %q", s)
+	}
+	out.Reset()
+	if code := run([]string{"version"}, &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "pipcam ") {
+		t.Fatalf("version: exit %d, %q", code, out.String())
+	}
+	if code := run([]string{"frobnicate"}, &out, &errOut); code != 2 {
+		t.Fatalf("unknown command: exit %d, want 2", code)
+	}
+}
