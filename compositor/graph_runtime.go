@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,6 +66,9 @@ type Graph struct {
 
 // StartTimeout bounds how long New waits for the first encoded picture.
 const StartTimeout = 15 * time.Second
+
+// ErrNoPicture is the start failure where nothing failed but no picture came.
+var ErrNoPicture = errors.New("no picture from the encoder")
 
 // New builds the graph from a validated config, starts it and waits until the
 // first access unit is out of the encoder, so a camera that cannot start is
@@ -141,8 +145,9 @@ func New(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*Graph, er
 		g.Close()
 		return nil, err
 	case <-timer.C:
+		stuck := g.notPlaying()
 		g.Close()
-		return nil, fmt.Errorf("start graph: no picture from the encoder after %s", StartTimeout)
+		return nil, fmt.Errorf("start graph: %w after %s (not yet playing: %s)", ErrNoPicture, StartTimeout, stuck)
 	case <-ctx.Done():
 		g.Close()
 		return nil, ctx.Err()
@@ -380,4 +385,23 @@ func (g *Graph) dropFLVTags() error {
 		return gst.PadProbeOK
 	})
 	return nil
+}
+
+// notPlaying lists the elements that have not reached PLAYING, to say where
+// a graph that produces nothing is stuck.
+func (g *Graph) notPlaying() string {
+	elems, err := g.pipeline.GetElementsRecursive()
+	if err != nil {
+		return err.Error()
+	}
+	var names []string
+	for _, e := range elems {
+		if st := e.GetCurrentState(); st != gst.StatePlaying {
+			names = append(names, e.GetName()+"="+st.String())
+		}
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
 }

@@ -20,8 +20,14 @@ func (g *Graph) pullAccessUnits(ctx context.Context, started chan<- struct{}) {
 	first := true
 	frame := time.Second / time.Duration(max(g.cfg.Output.Framerate, 1))
 	for ctx.Err() == nil {
+		asked := time.Now()
 		sample := g.auSink.TryPullSample(gst.ClockTime(pollInterval))
 		if sample == nil {
+			// Before the appsink is started it answers at once: back off
+			// instead of spinning on its lock while GStreamer starts it.
+			if time.Since(asked) < pollInterval/10 {
+				time.Sleep(pollInterval / 10)
+			}
 			continue
 		}
 		buf := sample.GetBuffer()

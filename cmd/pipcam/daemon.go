@@ -26,7 +26,15 @@ type daemon struct {
 // startDaemon builds the graph, then the HTTP side, and starts serving. ctx
 // bounds the start-up only; the daemon lives until Close.
 func startDaemon(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*daemon, error) {
-	graph, err := compositor.New(ctx, cfg, log.With("component", "compositor"))
+	glog := log.With("component", "compositor")
+	graph, err := compositor.New(ctx, cfg, glog)
+	if errors.Is(err, compositor.ErrNoPicture) {
+		// Nothing failed, yet nothing came (a camera still enumerating at
+		// boot, or a stall we have seen once in CI): one fresh graph
+		// before giving up to systemd.
+		log.Error("graph started but produced nothing; building it again", "error", err)
+		graph, err = compositor.New(ctx, cfg, glog)
+	}
 	if err != nil {
 		return nil, err
 	}
