@@ -40,7 +40,8 @@ func startTestDaemon(t *testing.T, cfg *configs.Config) *daemon {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// Room for the one rebuild startDaemon allows (2 x StartTimeout).
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
 	d, err := startDaemon(ctx, cfg, quietLogger())
 	if err != nil {
