@@ -40,6 +40,7 @@ type Graph struct {
 	mixer    *gst.Element
 	overlay  *gst.Element
 	encoder  *gst.Element
+	flvMux   *gst.Element
 	flvSink  *gst.Element
 	auSink   *app.Sink
 	jpeg     *snapshotter
@@ -94,7 +95,6 @@ func New(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*Graph, er
 		return nil, err
 	}
 	g.keyframes = newKeyframer(cfg.Encoder.KeyframeMinGap.D(), g.forceKeyUnit)
-	g.jpeg = &snapshotter{valve: g.mustElement(nameJPEGValve), sink: app.SinkFromElement(g.mustElement(nameJPEGSink))}
 	if err := g.SetText(cfg.Overlay.Text); err != nil {
 		return nil, err
 	}
@@ -166,20 +166,15 @@ func (g *Graph) lookupElements() error {
 	g.mixer = get(nameMixer)
 	g.overlay = get(nameOverlay)
 	g.encoder = get(nameEncoder)
+	g.flvMux = get(nameFLVMux)
 	g.flvSink = get(nameFLVSink)
-	if e := get(nameAUSink); e != nil {
-		g.auSink = app.SinkFromElement(e)
+	valve, jpegSink, auSink := get(nameJPEGValve), get(nameJPEGSink), get(nameAUSink)
+	if err != nil {
+		return err
 	}
-	get(nameJPEGValve)
-	get(nameFLVMux)
-	get(nameJPEGSink)
-	return err
-}
-
-// mustElement fetches an element lookupElements has already checked.
-func (g *Graph) mustElement(name string) *gst.Element {
-	e, _ := g.pipeline.GetElementByName(name)
-	return e
+	g.auSink = app.SinkFromElement(auSink)
+	g.jpeg = &snapshotter{valve: valve, sink: app.SinkFromElement(jpegSink)}
+	return nil
 }
 
 // Close stops the graph and every goroutine it started. It is safe to call
@@ -373,8 +368,7 @@ func (g *Graph) Snapshot(ctx context.Context) ([]byte, error) {
 // place where a new client may start: mid-GOP, undecodable until the next
 // IDR. Without them, clients start only at keyframes.
 func (g *Graph) dropFLVTags() error {
-	mux := g.mustElement(nameFLVMux)
-	pads, err := mux.GetSinkPads()
+	pads, err := g.flvMux.GetSinkPads()
 	if err != nil || len(pads) != 1 {
 		return fmt.Errorf("flvmux: want its one video pad, have %d (%v)", len(pads), err)
 	}

@@ -296,7 +296,7 @@ func TestSnapshotOnDemand(t *testing.T) {
 			t.Fatalf("snapshot is %v, want 320x240", b)
 		}
 	}
-	if v, _ := g.mustElement(nameJPEGValve).GetProperty("drop"); v != true {
+	if v, _ := g.jpeg.valve.GetProperty("drop"); v != true {
 		t.Fatalf("JPEG valve left open (drop=%v)", v)
 	}
 }
