@@ -44,6 +44,8 @@ type Graph struct {
 	flvSink  *gst.Element
 	auSink   *app.Sink
 	jpeg     *snapshotter
+	// cardTexts are the placeholder cards' textoverlays, in camera order.
+	cardTexts []*gst.Element
 
 	keyframes *keyframer
 	fanout    fanout
@@ -98,12 +100,8 @@ func New(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*Graph, er
 	if err := g.SetText(cfg.Overlay.Text); err != nil {
 		return nil, err
 	}
-	for _, cp := range plan.Cameras {
-		card, err := pipeline.GetElementByName(cp.PlaceholderText)
-		if err != nil {
-			return nil, fmt.Errorf("graph has no element %s: %w", cp.PlaceholderText, err)
-		}
-		if err := card.SetProperty("text", "camera "+cp.Camera.Name+": no signal"); err != nil {
+	for i, cp := range plan.Cameras {
+		if err := g.cardTexts[i].SetProperty("text", "camera "+cp.Camera.Name+": no signal"); err != nil {
 			return nil, fmt.Errorf("placeholder text for camera %s: %w", cp.Camera.Name, err)
 		}
 	}
@@ -169,6 +167,9 @@ func (g *Graph) lookupElements() error {
 	g.flvMux = get(nameFLVMux)
 	g.flvSink = get(nameFLVSink)
 	valve, jpegSink, auSink := get(nameJPEGValve), get(nameJPEGSink), get(nameAUSink)
+	for _, cp := range g.plan.Cameras {
+		g.cardTexts = append(g.cardTexts, get(cp.PlaceholderText))
+	}
 	if err != nil {
 		return err
 	}
