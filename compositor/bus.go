@@ -2,19 +2,23 @@ package compositor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/go-gst/go-gst/gst"
 )
 
-// watchBus logs what the graph reports. Before the first picture an error is
-// a start failure (sent on startErr, naming the camera); after it, an error
-// from a camera switches that camera to its placeholder so the stream goes
-// on for every viewer.
-func (g *Graph) watchBus(ctx context.Context, startErr chan<- error) {
-	defer g.wg.Done()
-	bus := g.pipeline.GetPipelineBus()
+// watchBus reads this run's bus. Every error is recorded for /api/status.
+// Before the first picture an error stops start-up (naming the camera when
+// it comes from a camera's chain). After it, an error in a camera's chain
+// switches that camera to its placeholder so the stream goes on for every
+// viewer; any other error, or end-of-stream, ends the run and the Graph
+// builds a new one.
+func (r *run) watchBus(ctx context.Context) {
+	defer r.wg.Done()
+	bus := r.pipeline.GetPipelineBus()
 	for ctx.Err() == nil {
 		msg := bus.TimedPopFiltered(gst.ClockTime(pollInterval), gst.MessageError|gst.MessageWarning|gst.MessageEOS)
 		if msg == nil {
@@ -23,40 +27,47 @@ func (g *Graph) watchBus(ctx context.Context, startErr chan<- error) {
 		switch msg.Type() {
 		case gst.MessageError:
 			gerr := msg.ParseError()
-			g.onError(msg.Source(), gerr.Error(), gerr.DebugString(), startErr)
+			r.onError(msg.Source(), gerr.Error(), gerr.DebugString())
 		case gst.MessageWarning:
 			w := msg.ParseWarning()
-			g.log.Warn("graph warning", "element", msg.Source(), "warning", w.Error())
+			r.g.log.Warn("graph warning", "element", msg.Source(), "warning", w.Error(), "debug", w.DebugString())
 		case gst.MessageEOS:
-			g.log.Warn("graph reached end of stream")
+			r.g.log.Warn("graph reached end of stream")
+			r.fail(errors.New("the graph reached end of stream"))
 		}
 	}
 }
 
-func (g *Graph) onError(element, text, debug string, startErr chan<- error) {
-	cam := g.cameraOf(element)
+func (r *run) onError(element, text, debug string) {
+	g := r.g
+	cam := g.cameraOf(r.upstreamSource(element))
+	g.recordError(GraphError{Time: time.Now(), Element: element, Message: text, Debug: debug, Camera: cameraName(cam)})
 	if cam == nil {
 		err := fmt.Errorf("graph element %s: %s", element, text)
 		g.log.Error("graph error", "element", element, "error", text, "debug", debug)
-		g.recordError("graph", err.Error())
-		select {
-		case startErr <- err:
-		default:
+		if r.pictures {
+			r.fail(err)
+		} else {
+			r.stopStart(err)
 		}
 		return
 	}
 	err := fmt.Errorf("camera %s (%s): %s", cam.Camera.Name, describeCamera(cam), text)
-	g.recordError(cam.Camera.Name, err.Error())
-	if g.aus.Load() == 0 {
-		select {
-		case startErr <- err:
-		default:
-		}
+	g.setSourceError(cam.Camera.Name, err.Error()+debugSuffix(debug))
+	if !r.pictures {
+		r.stopStart(err)
 		return
 	}
-	g.log.Error("camera lost, showing its placeholder", "camera", cam.Camera.Name, "error", text)
+	g.log.Error("camera lost, showing its placeholder", "camera", cam.Camera.Name, "element", element, "error", text, "debug", debug)
 	if perr := g.SetPlaceholder(cam.Camera.Name, true); perr != nil {
 		g.log.Error("switch to placeholder", "camera", cam.Camera.Name, "error", perr)
+	}
+}
+
+func (r *run) stopStart(err error) {
+	select {
+	case r.startErr <- err:
+	default:
 	}
 }
 
@@ -70,6 +81,13 @@ func (g *Graph) cameraOf(element string) *CameraPlan {
 	return nil
 }
 
+func cameraName(cp *CameraPlan) string {
+	if cp == nil {
+		return ""
+	}
+	return cp.Camera.Name
+}
+
 func describeCamera(cp *CameraPlan) string {
 	if cp.Camera.Device != "" {
 		return string(cp.Camera.Type) + " " + cp.Camera.Device
@@ -77,8 +95,11 @@ func describeCamera(cp *CameraPlan) string {
 	return strings.TrimSpace(string(cp.Camera.Type) + " " + string(cp.Camera.Pattern))
 }
 
-func (g *Graph) recordError(source, msg string) {
-	g.mu.Lock()
-	g.sourceErr[source] = msg
-	g.mu.Unlock()
+// debugSuffix keeps GStreamer's debug text with the error: it usually says
+// where and why ("streaming stopped, reason not-negotiated").
+func debugSuffix(debug string) string {
+	if debug == "" {
+		return ""
+	}
+	return " (" + debug + ")"
 }

@@ -3,6 +3,7 @@ package compositor
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -93,6 +94,28 @@ func (d *Description) String() string {
 		parts[i] = c.render()
 	}
 	return strings.Join(parts, "  ")
+}
+
+// Factories lists the element factories the description uses, each once,
+// in order of first use. Caps filters count as capsfilter.
+func (d *Description) Factories() []string {
+	var out []string
+	add := func(f string) {
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	for _, c := range d.chains {
+		for _, it := range c {
+			switch v := it.(type) {
+			case Element:
+				add(v.Factory)
+			case Caps:
+				add("capsfilter")
+			}
+		}
+	}
+	return out
 }
 
 // Lines renders one chain per line, for humans (print-pipeline).

@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"html"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/go-gst/go-gst/gst"
-	"github.com/go-gst/go-gst/gst/app"
 
 	"github.com/pipcam/pipcam/configs"
 	"github.com/pipcam/pipcam/media"
@@ -30,32 +28,30 @@ func Exists(factory string) bool {
 	return gst.Find(factory) != nil
 }
 
-// Graph is the running GStreamer graph: capture, composite, one encode.
+// Graph is the live picture: capture, composite, one encode. It outlives the
+// GStreamer pipeline that makes it: when the pipeline dies (a fatal error
+// or end-of-stream) the Graph builds a new one with backoff, and
+// subscribers, settings and the picture timeline carry over, so viewers
+// keep their sessions and see a keyframe.
 type Graph struct {
 	cfg  *configs.Config
 	plan *Plan
 	log  *slog.Logger
 
-	pipeline *gst.Pipeline
-	mixer    *gst.Element
-	overlay  *gst.Element
-	encoder  *gst.Element
-	flvMux   *gst.Element
-	flvSink  *gst.Element
-	auSink   *app.Sink
-	jpeg     *snapshotter
-	// cardTexts are the placeholder cards' textoverlays, in camera order.
-	cardTexts []*gst.Element
-
 	keyframes *keyframer
 	fanout    fanout
 
 	mu          sync.Mutex
+	cur         *run // nil while a rebuild is under way
 	layout      configs.Layout
 	text        string
 	bitrateKbps int
 	placeholder map[string]bool
 	sourceErr   map[string]string
+	errs        []GraphError // the most recent, oldest first
+	errCount    uint64
+	rebuilds    int
+	lastPTS     time.Duration
 
 	started  time.Time
 	aus      atomic.Uint64
@@ -63,120 +59,136 @@ type Graph struct {
 	auBytes  atomic.Uint64
 	lastAUns atomic.Int64
 
+	failed chan error // the reason the Graph gave up; see Failed
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
 
-// StartTimeout bounds how long New waits for the first encoded picture.
+// GraphError is one error GStreamer reported, as /api/status shows it.
+type GraphError struct {
+	Time    time.Time `json:"time"`
+	Element string    `json:"element"`
+	Camera  string    `json:"camera,omitempty"` // the camera whose chain it came from
+	Message string    `json:"message"`
+	Debug   string    `json:"debug,omitempty"`
+}
+
+// keptErrors bounds the errors kept for status.
+const keptErrors = 20
+
+// StartTimeout bounds how long a start waits for the first encoded picture.
 const StartTimeout = 15 * time.Second
 
 // ErrNoPicture is the start failure where nothing failed but no picture came.
 var ErrNoPicture = errors.New("no picture from the encoder")
 
+// rebuildBackoff is the wait before each attempt to rebuild a dead graph;
+// after the last one fails the Graph gives up (see Failed).
+var rebuildBackoff = []time.Duration{0, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second}
+
 // New builds the graph from a validated config, starts it and waits until the
 // first access unit is out of the encoder, so a camera that cannot start is
-// an error here that names it.
+// an error here that names it. Every element the graph needs must be
+// installed; the error names the missing ones and their packages.
 func New(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*Graph, error) {
 	initGStreamer()
 	plan, err := Build(cfg, Exists)
 	if err != nil {
 		return nil, err
 	}
-	pipeline, err := gst.NewPipelineFromString(plan.Description.String())
-	if err != nil {
-		return nil, fmt.Errorf("parse graph: %w", err)
+	if err := CheckElements(plan, Exists); err != nil {
+		return nil, err
 	}
 	g := &Graph{
-		cfg: cfg, plan: plan, log: log, pipeline: pipeline,
+		cfg: cfg, plan: plan, log: log,
 		layout:      cfg.Layout,
+		text:        cfg.Overlay.Text,
 		bitrateKbps: cfg.Encoder.BitrateKbps,
 		placeholder: map[string]bool{},
 		sourceErr:   map[string]string{},
-	}
-	if err := g.lookupElements(); err != nil {
-		return nil, err
+		failed:      make(chan error, 1),
 	}
 	g.keyframes = newKeyframer(cfg.Encoder.KeyframeMinGap.D(), g.forceKeyUnit)
-	if err := g.SetText(cfg.Overlay.Text); err != nil {
-		return nil, err
-	}
-	for i, cp := range plan.Cameras {
-		if err := g.cardTexts[i].SetProperty("text", "camera "+cp.Camera.Name+": no signal"); err != nil {
-			return nil, fmt.Errorf("placeholder text for camera %s: %w", cp.Camera.Name, err)
-		}
-	}
-	if err := g.dropFLVTags(); err != nil {
-		return nil, err
-	}
-	// A new FLV client starts at the next keyframe: make that one now.
-	if _, err := g.flvSink.Connect("client-added", func(*gst.Element) { g.RequestKeyframe() }); err != nil {
-		return nil, fmt.Errorf("watch FLV clients: %w", err)
-	}
-
-	runCtx, cancel := context.WithCancel(context.Background())
-	g.cancel = cancel
-	started := make(chan struct{})
-	startErr := make(chan error, 1)
-	g.wg.Add(2)
-	go g.watchBus(runCtx, startErr)
-	go g.pullAccessUnits(runCtx, started)
-
 	g.started = time.Now()
-	if err := pipeline.SetState(gst.StatePlaying); err != nil {
-		// The element that failed says why on the bus; prefer its words.
-		select {
-		case berr := <-startErr:
-			err = berr
-		case <-time.After(2 * time.Second):
-		}
-		g.Close()
-		return nil, fmt.Errorf("start graph: %w", err)
-	}
-	timer := time.NewTimer(StartTimeout)
-	defer timer.Stop()
-	select {
-	case <-started:
-		log.Info("graph playing", "encoder", plan.Encoder, "width", cfg.Output.Width,
-			"height", cfg.Output.Height, "fps", cfg.Output.Framerate, "bitrate_kbps", cfg.Encoder.BitrateKbps)
-		return g, nil
-	case err := <-startErr:
-		g.Close()
-		return nil, err
-	case <-timer.C:
-		stuck := g.notPlaying()
-		g.Close()
-		return nil, fmt.Errorf("start graph: %w after %s (not yet playing: %s)", ErrNoPicture, StartTimeout, stuck)
-	case <-ctx.Done():
-		g.Close()
-		return nil, ctx.Err()
-	}
-}
-
-func (g *Graph) lookupElements() error {
-	var err error
-	get := func(name string) *gst.Element {
-		e, e2 := g.pipeline.GetElementByName(name)
-		if e2 != nil && err == nil {
-			err = fmt.Errorf("graph has no element %s: %w", name, e2)
-		}
-		return e
-	}
-	g.mixer = get(nameMixer)
-	g.overlay = get(nameOverlay)
-	g.encoder = get(nameEncoder)
-	g.flvMux = get(nameFLVMux)
-	g.flvSink = get(nameFLVSink)
-	valve, jpegSink, auSink := get(nameJPEGValve), get(nameJPEGSink), get(nameAUSink)
-	for _, cp := range g.plan.Cameras {
-		g.cardTexts = append(g.cardTexts, get(cp.PlaceholderText))
+	r, err := g.startRun(ctx, 0)
+	if errors.Is(err, ErrNoPicture) {
+		// Nothing failed, yet nothing came (a camera still enumerating at
+		// boot, or a stall seen once in CI): one fresh pipeline before
+		// giving up.
+		log.Error("graph started but produced nothing; building it again", "error", err)
+		r, err = g.startRun(ctx, 0)
 	}
 	if err != nil {
-		return err
+		g.keyframes.Close()
+		return nil, err
 	}
-	g.auSink = app.SinkFromElement(auSink)
-	g.jpeg = &snapshotter{valve: valve, sink: app.SinkFromElement(jpegSink)}
-	return nil
+	g.cur = r
+	log.Info("graph playing", "encoder", plan.Encoder, "width", cfg.Output.Width,
+		"height", cfg.Output.Height, "fps", cfg.Output.Framerate, "bitrate_kbps", cfg.Encoder.BitrateKbps)
+
+	superCtx, cancel := context.WithCancel(context.Background())
+	g.cancel = cancel
+	g.wg.Add(1)
+	go g.supervise(superCtx, r)
+	return g, nil
 }
+
+// supervise waits for the running pipeline to die and replaces it.
+func (g *Graph) supervise(ctx context.Context, r *run) {
+	defer g.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case why := <-r.died:
+			next, err := g.rebuild(ctx, r, why)
+			if err != nil {
+				if ctx.Err() == nil {
+					g.failed <- err
+				}
+				return
+			}
+			r = next
+		}
+	}
+}
+
+// rebuild closes a dead run and starts a new one, with backoff. Subscribers
+// keep their channels; the new pipeline starts with a keyframe and its
+// timeline continues the old one.
+func (g *Graph) rebuild(ctx context.Context, dead *run, why error) (*run, error) {
+	g.log.Error("graph died, rebuilding it", "error", why)
+	g.mu.Lock()
+	g.cur = nil
+	g.mu.Unlock()
+	dead.close()
+	var err error
+	for i, wait := range rebuildBackoff {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+		g.mu.Lock()
+		base := g.lastPTS + time.Second/time.Duration(max(g.cfg.Output.Framerate, 1))
+		g.mu.Unlock()
+		var r *run
+		if r, err = g.startRun(ctx, base); err == nil {
+			g.mu.Lock()
+			g.cur = r
+			g.rebuilds++
+			g.mu.Unlock()
+			g.log.Info("graph rebuilt", "attempt", i+1)
+			return r, nil
+		}
+		g.log.Error("rebuild graph", "attempt", i+1, "error", err)
+	}
+	return nil, fmt.Errorf("graph died (%v) and could not be rebuilt after %d attempts: %w", why, len(rebuildBackoff), err)
+}
+
+// Failed delivers the reason when the graph died and could not be rebuilt:
+// the daemon should then exit non-zero so a supervisor restarts it.
+func (g *Graph) Failed() <-chan error { return g.failed }
 
 // Close stops the graph and every goroutine it started. It is safe to call
 // more than once.
@@ -186,8 +198,57 @@ func (g *Graph) Close() {
 	}
 	g.wg.Wait()
 	g.keyframes.Close()
-	_ = g.pipeline.SetState(gst.StateNull)
+	g.mu.Lock()
+	r := g.cur
+	g.cur = nil
+	g.mu.Unlock()
+	if r != nil {
+		r.close()
+	}
 	g.fanout.closeAll()
+}
+
+// current returns the running pipeline, nil during a rebuild.
+func (g *Graph) current() *run {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.cur
+}
+
+// published counts an access unit and hands it to every subscriber.
+func (g *Graph) published(au media.AccessUnit) {
+	g.aus.Add(1)
+	g.auBytes.Add(uint64(len(au.Data)))
+	if au.Keyframe {
+		g.keyAUs.Add(1)
+	}
+	g.lastAUns.Store(time.Now().UnixNano())
+	g.mu.Lock()
+	g.lastPTS = au.PTS
+	g.mu.Unlock()
+	g.fanout.publish(au)
+}
+
+// applySettings gives a freshly parsed pipeline the Graph's current text,
+// placeholder cards, layout and bitrate.
+func (g *Graph) applySettings(r *run) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err := r.overlay.SetProperty("text", html.EscapeString(g.text)); err != nil {
+		return fmt.Errorf("set overlay text: %w", err)
+	}
+	for i, cp := range g.plan.Cameras {
+		if err := r.cardTexts[i].SetProperty("text", "camera "+cp.Camera.Name+": no signal"); err != nil {
+			return fmt.Errorf("placeholder text for camera %s: %w", cp.Camera.Name, err)
+		}
+	}
+	if err := r.applyPads(g.layout, g.placeholder); err != nil {
+		return err
+	}
+	if g.bitrateKbps != g.cfg.Encoder.BitrateKbps {
+		return r.setBitrate(g.plan.Encoder, g.bitrateKbps)
+	}
+	return nil
 }
 
 // Plan is what the graph was built from.
@@ -195,6 +256,7 @@ func (g *Graph) Plan() *Plan { return g.plan }
 
 // Subscribe delivers every access unit from now on until cancel is called. A
 // subscriber that falls behind loses access units; the graph never waits.
+// Subscriptions survive a rebuild of the pipeline.
 func (g *Graph) Subscribe(buffer int) (<-chan media.AccessUnit, func()) {
 	return g.fanout.subscribe(buffer)
 }
@@ -202,12 +264,12 @@ func (g *Graph) Subscribe(buffer int) (<-chan media.AccessUnit, func()) {
 // RequestKeyframe asks for an IDR at the next frame, rate-limited.
 func (g *Graph) RequestKeyframe() { g.keyframes.Request() }
 
-// forceKeyUnit sends the upstream GstForceKeyUnit event into the encoder.
-// The fields matter: x264enc ignores the structure without them.
 func (g *Graph) forceKeyUnit() {
-	st := gst.NewStructureFromString("GstForceKeyUnit, running-time=(guint64)18446744073709551615, all-headers=(boolean)true, count=(uint)0")
-	ev := gst.NewCustomEvent(gst.EventTypeCustomUpstream, st)
-	if !g.encoder.GetStaticPad("src").SendEvent(ev) {
+	r := g.current()
+	if r == nil {
+		return // a rebuilt pipeline starts with a keyframe anyway
+	}
+	if !r.forceKeyUnit() {
 		g.log.Warn("encoder refused a keyframe request")
 	}
 }
@@ -215,12 +277,14 @@ func (g *Graph) forceKeyUnit() {
 // SetText replaces the overlay text while playing. The text is shown as it
 // is: Pango markup in it is escaped, not interpreted.
 func (g *Graph) SetText(text string) error {
-	if err := g.overlay.SetProperty("text", html.EscapeString(text)); err != nil {
-		return fmt.Errorf("set overlay text: %w", err)
-	}
 	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.cur != nil {
+		if err := g.cur.overlay.SetProperty("text", html.EscapeString(text)); err != nil {
+			return fmt.Errorf("set overlay text: %w", err)
+		}
+	}
 	g.text = text
-	g.mu.Unlock()
 	return nil
 }
 
@@ -231,7 +295,7 @@ func (g *Graph) Text() string {
 	return g.text
 }
 
-// Layout is the layout now shown.
+// Layout is the layout the compositor now shows.
 func (g *Graph) Layout() configs.Layout {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -239,50 +303,75 @@ func (g *Graph) Layout() configs.Layout {
 }
 
 // SetLayout validates a layout and moves the compositor pads to it while
-// playing: no renegotiation, the next composited frame shows it.
+// playing: no renegotiation, the next composited frame shows it. If the
+// pads cannot all be moved, the previous layout is put back and stays the
+// one reported.
 func (g *Graph) SetLayout(l configs.Layout) error {
 	if err := l.Validate(g.cfg.CameraNames()); err != nil {
 		return err
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.cur != nil {
+		if err := g.cur.applyPads(l, g.placeholder); err != nil {
+			if rerr := g.cur.applyPads(g.layout, g.placeholder); rerr != nil {
+				g.log.Error("restore layout", "error", rerr)
+			}
+			return err
+		}
+	}
 	g.layout = l
-	return g.applyPadsLocked()
+	return nil
 }
 
 // SetPlaceholder shows camera's "no signal" card instead of its picture, or
 // its picture again. It is the switch for cameras that come and go.
 func (g *Graph) SetPlaceholder(camera string, on bool) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	found := false
-	for _, cp := range g.plan.Cameras {
-		found = found || cp.Camera.Name == camera
-	}
-	if !found {
+	if g.cameraPlan(camera) == nil {
 		return fmt.Errorf("no camera %q", camera)
 	}
-	g.placeholder[camera] = on
-	return g.applyPadsLocked()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	ph := make(map[string]bool, len(g.placeholder)+1)
+	for k, v := range g.placeholder {
+		ph[k] = v
+	}
+	ph[camera] = on
+	if g.cur != nil {
+		if err := g.cur.applyPads(g.layout, ph); err != nil {
+			return err
+		}
+	}
+	g.placeholder = ph
+	return nil
 }
 
-// applyPadsLocked sets every compositor pad from the layout and the
-// placeholder switches. g.mu is held.
-func (g *Graph) applyPadsLocked() error {
-	geo := Geometry(g.layout, g.cfg.Output, g.cfg.Cameras)
+func (g *Graph) cameraPlan(name string) *CameraPlan {
+	for i := range g.plan.Cameras {
+		if g.plan.Cameras[i].Camera.Name == name {
+			return &g.plan.Cameras[i]
+		}
+	}
+	return nil
+}
+
+// applyPads sets every compositor pad from a layout and the placeholder
+// switches.
+func (r *run) applyPads(l configs.Layout, placeholder map[string]bool) error {
+	geo := Geometry(l, r.g.cfg.Output, r.g.cfg.Cameras)
 	var errs []error
-	for _, cp := range g.plan.Cameras {
+	for _, cp := range r.g.plan.Cameras {
 		cam, card := geo[cp.Camera.Name], hidden(geo[cp.Camera.Name])
-		if g.placeholder[cp.Camera.Name] {
+		if placeholder[cp.Camera.Name] {
 			cam, card = card, cam
 		}
-		errs = append(errs, g.setPad(cp.Pad, cam), g.setPad(cp.PlaceholderPad, card))
+		errs = append(errs, r.setPad(cp.Pad, cam), r.setPad(cp.PlaceholderPad, card))
 	}
 	return errors.Join(errs...)
 }
 
-func (g *Graph) setPad(name string, geo PadGeometry) error {
-	pad := g.mixer.GetStaticPad(name)
+func (r *run) setPad(name string, geo PadGeometry) error {
+	pad := r.mixer.GetStaticPad(name)
 	if pad == nil {
 		return fmt.Errorf("compositor has no pad %s", name)
 	}
@@ -303,29 +392,28 @@ func (g *Graph) setPad(name string, geo PadGeometry) error {
 // PadGeometryNow reads a camera's compositor pad back from GStreamer (for
 // tests and status: what the element really has, not what we asked).
 func (g *Graph) PadGeometryNow(camera string) (PadGeometry, error) {
-	for _, cp := range g.plan.Cameras {
-		if cp.Camera.Name != camera {
-			continue
-		}
-		pad := g.mixer.GetStaticPad(cp.Pad)
-		var geo PadGeometry
-		var err error
-		read := func(key string) any {
-			v, e := pad.GetProperty(key)
-			if e != nil && err == nil {
-				err = e
-			}
-			return v
-		}
-		geo.X, _ = read("xpos").(int)
-		geo.Y, _ = read("ypos").(int)
-		geo.Width, _ = read("width").(int)
-		geo.Height, _ = read("height").(int)
-		geo.ZOrder, _ = read("zorder").(uint)
-		geo.Alpha, _ = read("alpha").(float64)
-		return geo, err
+	cp := g.cameraPlan(camera)
+	r := g.current()
+	if cp == nil || r == nil {
+		return PadGeometry{}, fmt.Errorf("no camera %q playing", camera)
 	}
-	return PadGeometry{}, fmt.Errorf("no camera %q", camera)
+	pad := r.mixer.GetStaticPad(cp.Pad)
+	var geo PadGeometry
+	var err error
+	read := func(key string) any {
+		v, e := pad.GetProperty(key)
+		if e != nil && err == nil {
+			err = e
+		}
+		return v
+	}
+	geo.X, _ = read("xpos").(int)
+	geo.Y, _ = read("ypos").(int)
+	geo.Width, _ = read("width").(int)
+	geo.Height, _ = read("height").(int)
+	geo.ZOrder, _ = read("zorder").(uint)
+	geo.Alpha, _ = read("alpha").(float64)
+	return geo, err
 }
 
 // SetBitrate changes the encoder's target bitrate while playing, the knob
@@ -334,22 +422,35 @@ func (g *Graph) SetBitrate(kbps int) error {
 	if kbps < 50 || kbps > 20000 {
 		return fmt.Errorf("bitrate %d kbit/s is outside 50-20000", kbps)
 	}
-	prop, val := bitrateSetting(g.plan.Encoder, kbps)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.cur != nil {
+		if err := g.cur.setBitrate(g.plan.Encoder, kbps); err != nil {
+			return err
+		}
+	}
+	g.bitrateKbps = kbps
+	return nil
+}
+
+func (r *run) setBitrate(enc configs.EncoderElement, kbps int) error {
+	prop, val := bitrateSetting(enc, kbps)
 	if s, ok := val.(string); ok { // v4l2h264enc takes a GstStructure
 		val = gst.NewStructureFromString(s)
 	}
-	if err := g.encoder.SetProperty(prop, val); err != nil {
-		return fmt.Errorf("set %s %s: %w", g.plan.Encoder, prop, err)
+	if err := r.encoder.SetProperty(prop, val); err != nil {
+		return fmt.Errorf("set %s %s: %w", enc, prop, err)
 	}
-	g.mu.Lock()
-	g.bitrateKbps = kbps
-	g.mu.Unlock()
 	return nil
 }
 
 // FLVPort is the TCP port the FLV server listens on (useful with port 0).
 func (g *Graph) FLVPort() int {
-	v, err := g.flvSink.GetProperty("current-port")
+	r := g.current()
+	if r == nil {
+		return 0
+	}
+	v, err := r.flvSink.GetProperty("current-port")
 	if err != nil {
 		return 0
 	}
@@ -360,43 +461,36 @@ func (g *Graph) FLVPort() int {
 // Snapshot returns the current composite as a JPEG, encoding only while
 // someone asks.
 func (g *Graph) Snapshot(ctx context.Context) ([]byte, error) {
-	return g.jpeg.take(ctx)
+	r := g.current()
+	if r == nil {
+		return nil, errors.New("snapshot: the graph is being rebuilt")
+	}
+	return r.jpeg.take(ctx)
 }
 
-// dropFLVTags keeps tag events away from flvmux. In streamable mode it
-// answers each one (h264parse posts bitrate tags every few frames) with a
-// fresh onMetaData tag, and tcpserversink takes that non-delta buffer as a
-// place where a new client may start: mid-GOP, undecodable until the next
-// IDR. Without them, clients start only at keyframes.
-func (g *Graph) dropFLVTags() error {
-	pads, err := g.flvMux.GetSinkPads()
-	if err != nil || len(pads) != 1 {
-		return fmt.Errorf("flvmux: want its one video pad, have %d (%v)", len(pads), err)
+// InjectError makes a named element of the running pipeline report an
+// error, as if it had failed: the way tests (and a curious operator) check
+// what pipcam does when part of the graph dies.
+func (g *Graph) InjectError(element, text string) error {
+	r := g.current()
+	if r == nil {
+		return errors.New("no pipeline is running")
 	}
-	pads[0].AddProbe(gst.PadProbeTypeEventDownstream, func(_ *gst.Pad, info *gst.PadProbeInfo) gst.PadProbeReturn {
-		if ev := info.GetEvent(); ev != nil && ev.Type() == gst.EventTypeTag {
-			return gst.PadProbeDrop
-		}
-		return gst.PadProbeOK
-	})
-	return nil
+	return r.injectError(element, text)
 }
 
-// notPlaying lists the elements that have not reached PLAYING, to say where
-// a graph that produces nothing is stuck.
-func (g *Graph) notPlaying() string {
-	elems, err := g.pipeline.GetElementsRecursive()
-	if err != nil {
-		return err.Error()
+func (g *Graph) recordError(e GraphError) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.errCount++
+	if len(g.errs) == keptErrors {
+		g.errs = append(g.errs[:0], g.errs[1:]...)
 	}
-	var names []string
-	for _, e := range elems {
-		if st := e.GetCurrentState(); st != gst.StatePlaying {
-			names = append(names, e.GetName()+"="+st.String())
-		}
-	}
-	if len(names) == 0 {
-		return "none"
-	}
-	return strings.Join(names, ", ")
+	g.errs = append(g.errs, e)
+}
+
+func (g *Graph) setSourceError(camera, msg string) {
+	g.mu.Lock()
+	g.sourceErr[camera] = msg
+	g.mu.Unlock()
 }

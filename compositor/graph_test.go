@@ -296,7 +296,7 @@ func TestSnapshotOnDemand(t *testing.T) {
 			t.Fatalf("snapshot is %v, want 320x240", b)
 		}
 	}
-	if v, _ := g.jpeg.valve.GetProperty("drop"); v != true {
+	if v, _ := g.current().jpeg.valve.GetProperty("drop"); v != true {
 		t.Fatalf("JPEG valve left open (drop=%v)", v)
 	}
 }
@@ -306,7 +306,7 @@ func TestBitrateChangesWhilePlaying(t *testing.T) {
 	if err := g.SetBitrate(150); err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := g.encoder.GetProperty("bitrate"); v != uint(150) {
+	if v, _ := g.current().encoder.GetProperty("bitrate"); v != uint(150) {
 		t.Fatalf("x264enc bitrate is %v, want 150", v)
 	}
 	if err := g.SetBitrate(10); err == nil {

@@ -2,6 +2,9 @@ package compositor
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/go-gst/go-gst/gst"
@@ -13,48 +16,92 @@ import (
 // Close promptly.
 const pollInterval = 100 * time.Millisecond
 
+// stallTimeout is how long a playing pipeline may go without a picture
+// before it counts as dead and is rebuilt. A lost camera does not stall
+// it (the live compositor goes on without that camera); a hung encoder does.
+const stallTimeout = 10 * time.Second
+
+// ErrStalled is the end of a pipeline that stopped making pictures.
+var ErrStalled = errors.New("the graph stopped making pictures")
+
 // pullAccessUnits takes each encoded picture from the appsink and hands it to
-// the subscribers. It is the only reader of the appsink.
-func (g *Graph) pullAccessUnits(ctx context.Context, started chan<- struct{}) {
-	defer g.wg.Done()
-	first := true
+// the Graph's subscribers. It is the only reader of this run's appsink.
+func (r *run) pullAccessUnits(ctx context.Context) {
+	defer r.wg.Done()
+	g := r.g
 	frame := time.Second / time.Duration(max(g.cfg.Output.Framerate, 1))
+	first := time.Duration(-1)
+	var lastPicture time.Time
 	for ctx.Err() == nil {
 		asked := time.Now()
-		sample := g.auSink.TryPullSample(gst.ClockTime(pollInterval))
+		sample := r.auSink.TryPullSample(gst.ClockTime(pollInterval))
 		if sample == nil {
-			// Before the appsink is started it answers at once: back off
-			// instead of spinning on its lock while GStreamer starts it.
-			if time.Since(asked) < pollInterval/10 {
+			switch {
+			case r.pictures && r.auSink.IsEOS():
+				// The encoded stream ended (every source ended, or one was
+				// sent EOS): this pipeline will make no more pictures.
+				r.fail(errors.New("the encoded stream reached end of stream"))
+				return
+			case r.pictures && time.Since(lastPicture) > stallTimeout:
+				r.fail(fmt.Errorf("%w: none for %s", ErrStalled, stallTimeout))
+				return
+			case time.Since(asked) < pollInterval/10:
+				// Before the appsink is started it answers at once: back
+				// off instead of spinning on its lock while GStreamer
+				// starts it.
 				time.Sleep(pollInterval / 10)
 			}
 			continue
 		}
-		buf := sample.GetBuffer()
-		if buf == nil {
+		lastPicture = time.Now()
+		au, ok := accessUnit(sample)
+		if !ok {
 			continue
-		}
-		au := media.AccessUnit{
-			Data:     buf.Bytes(), // a copy: the GstBuffer goes back to GStreamer
-			PTS:      clockDuration(buf.PresentationTimestamp()),
-			Duration: clockDuration(buf.Duration()),
-			Keyframe: !buf.HasFlags(gst.BufferFlagDeltaUnit),
 		}
 		if au.Duration <= 0 {
 			au.Duration = frame
 		}
-		g.aus.Add(1)
-		g.auBytes.Add(uint64(len(au.Data)))
-		if au.Keyframe {
-			g.keyAUs.Add(1)
+		if first < 0 {
+			first = max(au.PTS, 0)
 		}
-		g.lastAUns.Store(time.Now().UnixNano())
-		g.fanout.publish(au)
-		if first {
-			first = false
-			close(started)
+		au.PTS = r.ptsBase + max(au.PTS-first, 0)
+		g.published(au)
+		if !r.pictures {
+			r.pictures = true
+			close(r.started)
 		}
 	}
+}
+
+// accessUnit copies a sample's picture out and gives the sample and buffer
+// back to GStreamer at once. go-gst would release them from Go finalizers,
+// at the next garbage collection: meanwhile the encoder's buffers stay
+// taken, and the Pi's hardware encoder has a small fixed pool of them.
+func accessUnit(sample *gst.Sample) (media.AccessUnit, bool) {
+	defer release(sample)
+	buf := sample.GetBuffer()
+	if buf == nil {
+		return media.AccessUnit{}, false
+	}
+	defer releaseBuffer(buf)
+	return media.AccessUnit{
+		Data:     buf.Bytes(), // a copy
+		PTS:      clockDuration(buf.PresentationTimestamp()),
+		Duration: clockDuration(buf.Duration()),
+		Keyframe: !buf.HasFlags(gst.BufferFlagDeltaUnit),
+	}, true
+}
+
+// release drops our reference to a sample now instead of in a finalizer.
+func release(s *gst.Sample) {
+	runtime.SetFinalizer(s, nil)
+	s.Unref()
+}
+
+// releaseBuffer drops the reference GetBuffer took.
+func releaseBuffer(b *gst.Buffer) {
+	runtime.SetFinalizer(b, nil)
+	b.Unref()
 }
 
 func clockDuration(t gst.ClockTime) time.Duration {

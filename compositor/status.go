@@ -26,6 +26,17 @@ type Status struct {
 	Layout             configs.Layout `json:"layout"`
 	Sources            []SourceStatus `json:"sources"`
 	UptimeSeconds      float64        `json:"uptime_seconds"`
+	// Playing is false while a dead pipeline is being rebuilt.
+	Playing  bool `json:"playing"`
+	Rebuilds int  `json:"rebuilds"`
+	// Errors are the most recent errors GStreamer reported, oldest first;
+	// ErrorCount counts all of them since start.
+	Errors     []GraphError `json:"errors"`
+	ErrorCount uint64       `json:"error_count"`
+	// GstBufferGrowth is how many more GstBuffers are alive than at the
+	// first status read, as GStreamer's leaks tracer counts them; present
+	// only when that tracer runs (GST_TRACERS=leaks; make bench's soak).
+	GstBufferGrowth *int `json:"gst_buffer_growth,omitempty"`
 }
 
 // SourceStatus is one camera's state.
@@ -41,6 +52,11 @@ type SourceStatus struct {
 func (g *Graph) Status() any {
 	req, sent := g.keyframes.stats()
 	subs, dropped := g.fanout.stats()
+	flvPort, flvClients := g.FLVPort(), g.flvClients()
+	var growth *int
+	if n, ok := BufferGrowth(); ok {
+		growth = &n
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	st := Status{
@@ -53,13 +69,18 @@ func (g *Graph) Status() any {
 		Keyframes:          g.keyAUs.Load(),
 		KeyframeRequests:   req,
 		KeyframesForced:    sent,
-		FLVPort:            g.FLVPort(),
-		FLVClients:         g.flvClients(),
+		FLVPort:            flvPort,
+		FLVClients:         flvClients,
 		Subscribers:        subs,
 		DroppedToSubscribe: dropped,
 		Overlay:            g.text,
 		Layout:             g.layout,
 		UptimeSeconds:      time.Since(g.started).Seconds(),
+		Playing:            g.cur != nil,
+		Rebuilds:           g.rebuilds,
+		Errors:             append([]GraphError{}, g.errs...),
+		ErrorCount:         g.errCount,
+		GstBufferGrowth:    growth,
 	}
 	if last := g.lastAUns.Load(); last > 0 {
 		st.LastPictureAgoMs = time.Since(time.Unix(0, last)).Milliseconds()
@@ -86,7 +107,11 @@ func (g *Graph) LastPicture() time.Time {
 }
 
 func (g *Graph) flvClients() int {
-	v, err := g.flvSink.GetProperty("num-handles")
+	r := g.current()
+	if r == nil {
+		return 0
+	}
+	v, err := r.flvSink.GetProperty("num-handles")
 	if err != nil {
 		return 0
 	}

@@ -7,10 +7,19 @@ set -euo pipefail
 packages=(
 	pkg-config gcc
 	libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
-	gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
-	gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
+	# The runtime packages of every element the graph uses (compositor's
+	# elementPackages; a test keeps this list in step with it).
+	libgstreamer1.0-0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+	gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-x
+	gstreamer1.0-tools # gst-launch-1.0 and gst-inspect-1.0, used by tests
 	ffmpeg # ffprobe/ffmpeg: the tests' real FLV and H.264 clients
 )
+
+# --list prints the packages, one a line, and installs nothing.
+if [ "${1:-}" = "--list" ]; then
+	printf '%s\n' "${packages[@]}"
+	exit 0
+fi
 
 missing=()
 for p in "${packages[@]}"; do

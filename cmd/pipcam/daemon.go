@@ -26,15 +26,7 @@ type daemon struct {
 // startDaemon builds the graph, then the HTTP side, and starts serving. ctx
 // bounds the start-up only; the daemon lives until Close.
 func startDaemon(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*daemon, error) {
-	glog := log.With("component", "compositor")
-	graph, err := compositor.New(ctx, cfg, glog)
-	if errors.Is(err, compositor.ErrNoPicture) {
-		// Nothing failed, yet nothing came (a camera still enumerating at
-		// boot, or a stall we have seen once in CI): one fresh graph
-		// before giving up to systemd.
-		log.Error("graph started but produced nothing; building it again", "error", err)
-		graph, err = compositor.New(ctx, cfg, glog)
-	}
+	graph, err := compositor.New(ctx, cfg, log.With("component", "compositor"))
 	if err != nil {
 		return nil, err
 	}
@@ -95,6 +87,11 @@ func runDaemon(ctx context.Context, cfg *configs.Config, source string, log *slo
 	log.Info("starting pipcam", "version", version, "config", source)
 	d, err := startDaemon(ctx, cfg, log)
 	if err != nil {
+		if ctx.Err() != nil {
+			// SIGTERM or Ctrl-C while starting is a normal stop.
+			log.Info("stopped during start-up")
+			return nil
+		}
 		return err
 	}
 	defer d.Close()
@@ -110,6 +107,9 @@ func runDaemon(ctx context.Context, cfg *configs.Config, source string, log *slo
 		return nil
 	case err := <-d.done:
 		return fmt.Errorf("http server: %w", err)
+	case err := <-d.graph.Failed():
+		// Exit non-zero so that systemd (or any supervisor) restarts us.
+		return err
 	}
 }
 

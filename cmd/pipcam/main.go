@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -100,9 +101,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 // loadConfig reads the given file, else the default path if present, else
 // returns the built-in defaults. source says which, for messages.
 func loadConfig(path string) (*configs.Config, string, error) {
+	return loadConfigFrom(path, defaultConfigPath)
+}
+
+// loadConfigFrom is loadConfig with the default path given. Only a default
+// file that does not exist means "use the built-in defaults": one that
+// exists but cannot be read is an error, never a silent fall-back to test
+// patterns.
+func loadConfigFrom(path, defaultPath string) (*configs.Config, string, error) {
 	if path == "" {
-		if _, err := os.Stat(defaultConfigPath); err == nil {
-			path = defaultConfigPath
+		_, err := os.Stat(defaultPath)
+		switch {
+		case err == nil:
+			path = defaultPath
+		case !errors.Is(err, fs.ErrNotExist):
+			return nil, defaultPath, fmt.Errorf("config %s: %w", defaultPath, err)
 		}
 	}
 	if path == "" {
@@ -118,6 +131,16 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 }
 
 func checkConfig(stdout io.Writer, cfg *configs.Config, source string) int {
+	// The config is only usable if this machine has every element its graph
+	// needs; say which package is missing now, not at the next start.
+	plan, err := compositor.Build(cfg, compositor.Exists)
+	if err == nil {
+		err = compositor.CheckElements(plan, compositor.Exists)
+	}
+	if err != nil {
+		fmt.Fprintf(stdout, "%s: %v\n", source, err)
+		return 1
+	}
 	fmt.Fprintf(stdout, "%s: ok\n", source)
 	for _, c := range cfg.Cameras {
 		w, h, fps := c.EffectiveSize(cfg.Output)

@@ -1,0 +1,192 @@
+package compositor
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"runtime/debug"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-gst/go-gst/gst"
+
+	"github.com/pipcam/pipcam/media"
+)
+
+// waitStatus polls the graph's status until cond holds.
+func waitStatus(t *testing.T, g *Graph, d time.Duration, what string, cond func(Status) bool) Status {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		st := g.Status().(Status)
+		if cond(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s; status %+v", d, what, st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// afterRebuild reads a subscription across a rebuild: it must stay open,
+// deliver a keyframe after the rebuild and keep PTS rising throughout.
+func afterRebuild(t *testing.T, g *Graph, aus <-chan media.AccessUnit, before time.Duration) {
+	t.Helper()
+	waitStatus(t, g, 30*time.Second, "a rebuilt, playing graph", func(st Status) bool { return st.Rebuilds == 1 && st.Playing })
+	last := before
+	sawKey := false
+	for _, au := range nextAUs(t, aus, 30) {
+		if au.PTS <= last {
+			t.Fatalf("PTS went back across the rebuild: %v after %v", au.PTS, last)
+		}
+		last = au.PTS
+		sawKey = sawKey || au.Keyframe && media.IsDecodableStart(au.Data)
+	}
+	if !sawKey {
+		t.Fatal("no decodable keyframe after the rebuild")
+	}
+}
+
+func TestGraphRebuildsAfterAFatalError(t *testing.T) {
+	g := startGraph(t, testConfig())
+	aus, cancel := g.Subscribe(256)
+	defer cancel()
+	got := nextAUs(t, aus, 10)
+	// Settings made before the failure must survive it.
+	if err := g.SetText("still here"); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.SetBitrate(222); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.InjectError(nameEncoder, "encoder fell over"); err != nil {
+		t.Fatal(err)
+	}
+	afterRebuild(t, g, aus, got[len(got)-1].PTS)
+
+	st := g.Status().(Status)
+	if len(st.Errors) == 0 || st.Errors[0].Element != nameEncoder || !strings.Contains(st.Errors[0].Message, "encoder fell over") ||
+		st.Errors[0].Debug == "" || st.Errors[0].Time.IsZero() {
+		t.Fatalf("status errors %+v, want the encoder's error with its debug text and time", st.Errors)
+	}
+	r := g.current()
+	if v, _ := r.encoder.GetProperty("bitrate"); v != uint(222) {
+		t.Fatalf("rebuilt encoder bitrate %v, want the 222 set before", v)
+	}
+	if v, _ := r.overlay.GetProperty("text"); v != "still here" {
+		t.Fatalf("rebuilt overlay text %q", v)
+	}
+}
+
+func TestEndOfStreamRebuilds(t *testing.T) {
+	g := startGraph(t, testConfig())
+	aus, cancel := g.Subscribe(256)
+	defer cancel()
+	got := nextAUs(t, aus, 10)
+	if !g.current().pipeline.SendEvent(gst.NewEOSEvent()) {
+		t.Fatal("pipeline refused EOS")
+	}
+	afterRebuild(t, g, aus, got[len(got)-1].PTS)
+}
+
+func TestGraphGivesUpWhenItCannotBeRebuilt(t *testing.T) {
+	saved := rebuildBackoff
+	rebuildBackoff = []time.Duration{0, 10 * time.Millisecond}
+	t.Cleanup(func() { rebuildBackoff = saved })
+	g := startGraph(t, testConfig())
+	// Every rebuild now fails to parse.
+	g.plan.Description = &Description{}
+	if err := g.plan.Description.Add(Element{Factory: "nosuchelement"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.InjectError(nameEncoder, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-g.Failed():
+		if !strings.Contains(err.Error(), "could not be rebuilt") {
+			t.Fatalf("Failed() said %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the graph neither rebuilt nor gave up")
+	}
+}
+
+func TestErrorInACameraChainShowsItsPlaceholder(t *testing.T) {
+	g := startGraph(t, testConfig())
+	aus, cancel := g.Subscribe(64)
+	defer cancel()
+	nextAUs(t, aus, 5)
+	// The element right after camera a's source: its caps filter, which
+	// has no name of pipcam's making.
+	r := g.current()
+	src, err := r.pipeline.GetElementByName(g.plan.Cameras[0].SourceName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := src.GetStaticPad("src").GetPeer().GetParentElement().GetName()
+	if err := g.InjectError(next, "caps went wrong"); err != nil {
+		t.Fatal(err)
+	}
+	st := waitStatus(t, g, 10*time.Second, "camera a on its placeholder", func(st Status) bool {
+		return len(st.Sources) > 0 && st.Sources[0].Placeholder
+	})
+	if e := st.Sources[0].Error; !strings.Contains(e, "camera a") || !strings.Contains(e, "caps went wrong") || !strings.Contains(e, "injected") {
+		t.Fatalf("source error %q lacks the camera, message or debug text", e)
+	}
+	if st.Rebuilds != 0 || st.Errors[len(st.Errors)-1].Camera != "a" {
+		t.Fatalf("a camera error must not rebuild the graph: %+v", st)
+	}
+	nextAUs(t, aus, 10) // the stream goes on
+}
+
+// A pulled sample is given back to GStreamer at once, not when Go's garbage
+// collector gets round to it: with collection off, the number of live
+// GstBuffers (GStreamer's leaks tracer counts them) stays flat while
+// hundreds of pictures go through. The tracer must be set before GStreamer
+// starts, so the check runs in a child test process.
+func TestSamplesAreReleasedAtOnce(t *testing.T) {
+	if os.Getenv("PIPCAM_LEAKS_CHILD") == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestSamplesAreReleasedAtOnce$", "-test.v")
+		cmd.Env = append(os.Environ(), "PIPCAM_LEAKS_CHILD=1", "GST_TRACERS=leaks(filters=GstBuffer)", "GST_DEBUG=0")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("child: %v\n%s", err, out)
+		}
+		if !strings.Contains(string(out), "live buffers:") {
+			t.Fatalf("child did not measure:\n%s", out)
+		}
+		t.Logf("%s", out)
+		return
+	}
+	debug.SetGCPercent(-1)
+	defer debug.SetGCPercent(100)
+	cfg := testConfig()
+	cfg.Output.Framerate = 30
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	g, err := New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	aus, unsub := g.Subscribe(512)
+	defer unsub()
+	nextAUs(t, aus, 30)
+	if _, ok := BufferGrowth(); !ok { // starts counting
+		t.Fatal("the leaks tracer is not running")
+	}
+	nextAUs(t, aus, 300)
+	growth, _ := BufferGrowth()
+	t.Logf("live buffers: %+d over 300 pictures", growth)
+	if growth > 40 {
+		t.Fatalf("%d more GstBuffers alive after 300 pictures: samples are held until GC", growth)
+	}
+}
