@@ -29,15 +29,24 @@ func main() {
 	joins := flag.Int("joins", 20, "joins timed for the first-keyframe figure")
 	window := flag.Duration("window", 8*time.Second, "how long each CPU/bitrate window is")
 	rounds := flag.Int("rounds", 3, "alternations of 1 and -viewers viewers for the CPU figure")
+	soak := flag.Duration("soak", 10*time.Minute, "how long the 30 fps soak runs (0: skip it)")
+	only := flag.String("only", "", "run one section: viewers or soak (default: all)")
 	flag.Parse()
-	if err := run(*bin, *viewers, *joins, *rounds, *window); err != nil {
+	var err error
+	if *only == "" || *only == "viewers" {
+		err = run(*bin, *viewers, *joins, *rounds, *window)
+	}
+	if err == nil && (*only == "" || *only == "soak") && *soak > 0 {
+		err = runSoak(*bin, *soak)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "pipcam-bench:", err)
 		os.Exit(1)
 	}
 }
 
 func run(bin string, crowd, joins, rounds int, window time.Duration) error {
-	d, err := startDaemon(bin)
+	d, err := startDaemon(bin, "", nil)
 	if err != nil {
 		return err
 	}
@@ -213,7 +222,9 @@ type daemon struct {
 	dir      string
 }
 
-func startDaemon(bin string) (*daemon, error) {
+// startDaemon runs pipcam on the built-in defaults with loopback ports,
+// plus extraYAML (more top-level settings) and env (more environment).
+func startDaemon(bin, extraYAML string, env []string) (*daemon, error) {
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("pipcam binary: %w (run make build)", err)
 	}
@@ -222,12 +233,13 @@ func startDaemon(bin string) (*daemon, error) {
 		return nil, err
 	}
 	httpAddr, flvAddr := freePort(), freePort()
-	cfg := fmt.Sprintf("http:\n  listen: %q\nflv:\n  listen: %q\nlog:\n  level: warn\n", httpAddr, flvAddr)
+	cfg := fmt.Sprintf("http:\n  listen: %q\nflv:\n  listen: %q\nlog:\n  level: warn\n", httpAddr, flvAddr) + extraYAML
 	cfgPath := filepath.Join(dir, "pipcam.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(bin, "run", "-config", cfgPath)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
