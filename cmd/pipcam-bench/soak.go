@@ -30,7 +30,7 @@ func runSoak(bin string, length time.Duration) error {
 	if err := waitDecodable(ctx, v); err != nil {
 		return err
 	}
-	time.Sleep(5 * time.Second) // warm-up: encoder, pools and heap settle
+	time.Sleep(5 * time.Second)                   // warm-up: encoder, pools and heap settle
 	if _, err := bufferGrowth(base); err != nil { // starts the count
 		return err
 	}
