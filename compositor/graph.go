@@ -28,6 +28,8 @@ type Plan struct {
 	Encoder     configs.EncoderElement
 	// Cameras in config order: the element and compositor pads of each.
 	Cameras []CameraPlan
+	// Bar is the progress bar's two solid-colour sources and their pads.
+	Bar BarPlan
 }
 
 // CameraPlan ties a configured camera to its elements.
@@ -52,7 +54,11 @@ func Build(cfg *configs.Config, exists func(string) bool) (*Plan, error) {
 		return nil, err
 	}
 	out := cfg.Output
-	p := &Plan{Description: &Description{}, Encoder: enc}
+	n := len(cfg.Cameras)
+	p := &Plan{Description: &Description{}, Encoder: enc, Bar: BarPlan{
+		Track: barPart{Source: "bartrack", Pad: "sink_" + strconv.Itoa(2*n)},
+		Fill:  barPart{Source: "barfill", Pad: "sink_" + strconv.Itoa(2*n+1)},
+	}}
 	d := p.Description
 
 	for i, cam := range cfg.Cameras {
@@ -82,8 +88,6 @@ func Build(cfg *configs.Config, exists func(string) bool) (*Plan, error) {
 		{"height", Int(out.Height)},
 		{"framerate", Fraction{out.Framerate, 1}},
 	}}
-	font := cfg.Overlay.Font
-	valign, halign := cornerAlign(cfg.Overlay.Position)
 	steps := []struct {
 		what  string
 		chain []Item
@@ -94,12 +98,7 @@ func Build(cfg *configs.Config, exists func(string) bool) (*Plan, error) {
 				{"ignore-inactive-pads", Bool(true)},
 			}, padProps(cfg, p)...)},
 			rawCaps,
-			Element{Factory: "textoverlay", Name: nameOverlay, Props: []Prop{
-				{"font-desc", Str(font)},
-				{"valignment", Enum(valign)},
-				{"halignment", Enum(halign)},
-				{"shaded-background", Bool(true)},
-			}},
+			Element{Factory: "textoverlay", Name: nameOverlay, Props: textProps(cfg.Overlay, out)},
 			Element{Factory: "tee", Name: nameRawTee},
 		}},
 		{"encoder", append(append([]Item{
@@ -147,6 +146,12 @@ func Build(cfg *configs.Config, exists func(string) bool) (*Plan, error) {
 		if err := d.Add(s.chain...); err != nil {
 			return nil, fmt.Errorf("%s: %w", s.what, err)
 		}
+	}
+	if err := d.Add(barChain(p.Bar.Track, cfg.Overlay.ProgressBar.Track, out.Framerate)...); err != nil {
+		return nil, fmt.Errorf("progress bar: %w", err)
+	}
+	if err := d.Add(barChain(p.Bar.Fill, cfg.Overlay.ProgressBar.Color, out.Framerate)...); err != nil {
+		return nil, fmt.Errorf("progress bar: %w", err)
 	}
 	return p, nil
 }
@@ -255,7 +260,10 @@ func padProps(cfg *configs.Config, p *Plan) []Prop {
 		props = append(props, geometryProps(cp.Pad, g[cp.Camera.Name])...)
 		props = append(props, geometryProps(cp.PlaceholderPad, hidden(g[cp.Camera.Name]))...)
 	}
-	return props
+	// No job is known at start: the bar starts hidden.
+	track, fill := barGeometry(cfg.Overlay.ProgressBar, cfg.Output, -1)
+	props = append(props, geometryProps(p.Bar.Track.Pad, track)...)
+	return append(props, geometryProps(p.Bar.Fill.Pad, fill)...)
 }
 
 func geometryProps(pad string, g PadGeometry) []Prop {

@@ -45,6 +45,8 @@ type Graph struct {
 	cur         *run // nil while a rebuild is under way
 	layout      configs.Layout
 	text        string
+	style       configs.Overlay // the overlay's look (Text unused)
+	progress    float64         // the bar's progress, 0-1; negative: hidden
 	bitrateKbps int
 	placeholder map[string]bool
 	sourceErr   map[string]string
@@ -103,6 +105,8 @@ func New(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*Graph, er
 		cfg: cfg, plan: plan, log: log,
 		layout:      cfg.Layout,
 		text:        cfg.Overlay.Text,
+		style:       cfg.Overlay,
+		progress:    -1,
 		bitrateKbps: cfg.Encoder.BitrateKbps,
 		placeholder: map[string]bool{},
 		sourceErr:   map[string]string{},
@@ -243,6 +247,9 @@ func (g *Graph) applySettings(r *run) error {
 		}
 	}
 	if err := r.applyPads(g.layout, g.placeholder); err != nil {
+		return err
+	}
+	if err := r.applyStyle(g.style, g.progress); err != nil {
 		return err
 	}
 	if g.bitrateKbps != g.cfg.Encoder.BitrateKbps {

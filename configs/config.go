@@ -65,12 +65,19 @@ type Encoder struct {
 	KeyframeMinGap Duration `yaml:"keyframe_min_gap"`
 }
 
-// Overlay is the text burnt into the picture.
+// Overlay is the text burnt into the picture and how it looks. The look
+// (every field but Text) can change live through PUT /api/overlay.
 type Overlay struct {
-	Text string `yaml:"text"`
-	// Font is a Pango font description such as "Sans Bold 12".
-	Font     string `yaml:"font"`
-	Position Corner `yaml:"position"`
+	Text string `yaml:"text" json:"-"`
+	// Font is a Pango family and style such as "Sans Bold".
+	Font string `yaml:"font" json:"font"`
+	// Size is the text size in points; 0 fits it to the picture.
+	Size     int    `yaml:"size" json:"size"`
+	Position Corner `yaml:"position" json:"position"`
+	Color    Color  `yaml:"color" json:"color"`
+	// Shade is how dark the box behind the text is: 0 none, 255 black.
+	Shade       int         `yaml:"shade" json:"shade"`
+	ProgressBar ProgressBar `yaml:"progress_bar" json:"progress_bar"`
 }
 
 // HTTP is the web server: WHEP, /webrtc, the API.

@@ -26,10 +26,14 @@ func Default() *Config {
 			KeyframeInterval: Duration(2 * time.Second),
 			KeyframeMinGap:   Duration(250 * time.Millisecond),
 		},
-		Overlay: Overlay{Text: "pipcam", Font: "Sans 12", Position: CornerTopLeft},
-		HTTP:    HTTP{Listen: ":8080"},
-		FLV:     FLV{Listen: ":7272"},
-		Log:     Log{Level: LogInfo},
+		Overlay: Overlay{
+			Text: "pipcam", Font: "Sans Bold", Size: 0, Position: CornerTopLeft,
+			Color: "#ffffff", Shade: 100,
+			ProgressBar: ProgressBar{Show: true, Position: EdgeBottom, Height: 6, Color: "#2ea043", Track: "#00000080"},
+		},
+		HTTP: HTTP{Listen: ":8080"},
+		FLV:  FLV{Listen: ":7272"},
+		Log:  Log{Level: LogInfo},
 	}
 }
 

@@ -24,13 +24,7 @@ func (o Overlay) problems() []*FieldError {
 			}
 		}
 	}
-	if !validFont(o.Font) {
-		errs = append(errs, fieldErrorf("font", "%q must be 1-64 of letters, digits, space and , . - (a Pango font such as \"Sans Bold 12\")", o.Font))
-	}
-	if err := o.Position.check(); err != nil {
-		errs = append(errs, &FieldError{Field: "position", Err: err})
-	}
-	return errs
+	return append(errs, o.styleProblems()...)
 }
 
 // validFont enforces ^[A-Za-z0-9 ,.-]{1,64}$: the font goes into a
