@@ -105,6 +105,13 @@ func TestParseRules(t *testing.T) {
 		{"flv localhost", lines("flv:", "  listen: localhost:7272"), "pipcam.yaml:2: flv.listen: host \"localhost\" must be empty (all interfaces) or an IP address"},
 		{"same port", lines("http:", "  listen: \":9000\"", "flv:", "  listen: 127.0.0.1:9000"), "pipcam.yaml:4: flv.listen: port 9000 is already http.listen's"},
 		{"both port 0", lines("http:", "  listen: \":0\"", "flv:", "  listen: \":0\""), ""},
+		{"origins ok", lines("http:", "  allowed_origins: [\"http://octopi.local\", \"https://192.168.1.20:5000\", \"http://[fd00::1]:8080\"]"), ""},
+		{"origin star", lines("http:", "  allowed_origins:", "    - \"*\""), "pipcam.yaml:3: http.allowed_origins[0]: \"*\" would let any web page change pipcam"},
+		{"origin path", lines("http:", "  allowed_origins:", "    - http://octopi.local/", "    - http://a"), "pipcam.yaml:3: http.allowed_origins[0]: \"http://octopi.local/\": write it as browsers send it: http://octopi.local"},
+		{"origin case", lines("http:", "  allowed_origins: [\"http://OctoPi.local\"]"), "write it as browsers send it: http://octopi.local"},
+		{"origin scheme", lines("http:", "  allowed_origins: [\"octopi.local\"]"), "pipcam.yaml:2: http.allowed_origins[0]: \"octopi.local\" is not an origin"},
+		{"origin empty port", lines("http:", "  allowed_origins: [\"http://a:\"]"), "has an empty port"},
+		{"ignore client ice", lines("webrtc:", "  ignore_client_ice_servers: true"), ""},
 
 		// webrtc
 		{"stun ok", lines("webrtc:", "  ice_servers:", "    - urls: [\"stun:stun.l.google.com:19302\"]"), ""},
