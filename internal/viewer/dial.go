@@ -132,15 +132,10 @@ func (v *Viewer) dialWHEP(ctx context.Context, endpoint string) error {
 	if loc == "" {
 		return fmt.Errorf("WHEP POST %s: 201 without Location", endpoint)
 	}
-	base, err := url.Parse(endpoint)
-	if err != nil {
-		return fmt.Errorf("parse endpoint: %w", err)
+	if v.sessionURL, err = sessionURL(endpoint, loc, v.opts.Mainsail); err != nil {
+		return err
 	}
-	res, err := base.Parse(loc)
-	if err != nil {
-		return fmt.Errorf("WHEP Location %q: %w", loc, err)
-	}
-	v.sessionURL = res.String()
+	v.etag = resp.Header.Get("ETag")
 	v.remoteSDP = string(resp.body)
 	if err := v.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: v.remoteSDP}); err != nil {
 		return fmt.Errorf("apply WHEP answer: %w", err)
@@ -190,6 +185,25 @@ func (v *Viewer) dialWHEP(ctx context.Context, endpoint string) error {
 	return nil
 }
 
+// sessionURL is where PATCH and DELETE go. A browser (Fluidd, MediaMTX's
+// own reader: new URL(Location, endpoint)) resolves Location against the
+// POST URL; Mainsail takes Location's last segment and appends it to the
+// endpoint.
+func sessionURL(endpoint, loc string, mainsail bool) (string, error) {
+	if mainsail {
+		return strings.TrimRight(endpoint, "/") + "/" + loc[strings.LastIndexByte(loc, '/')+1:], nil
+	}
+	base, err := url.Parse(endpoint)
+	if err != nil {
+		return "", fmt.Errorf("parse endpoint: %w", err)
+	}
+	ref, err := url.Parse(loc)
+	if err != nil {
+		return "", fmt.Errorf("WHEP Location %q: %w", loc, err)
+	}
+	return base.ResolveReference(ref).String(), nil
+}
+
 // patchCandidate sends one candidate as MediaMTX's web reader (and
 // Mainsail, which copies it) does.
 func (v *Viewer) patchCandidate(ctx context.Context, ufrag, pwd string, c webrtc.ICECandidateInit) error {
@@ -206,7 +220,7 @@ func (v *Viewer) patchCandidate(ctx context.Context, ufrag, pwd string, c webrtc
 		"m=" + kind + " 9 UDP/TLS/RTP/SAVPF 0\r\n" +
 		"a=mid:" + mid + "\r\n" +
 		"a=" + c.Candidate + "\r\n"
-	resp, err := v.do(ctx, http.MethodPatch, v.sessionURL, sdpFragType, []byte(frag))
+	resp, err := v.do(ctx, http.MethodPatch, v.sessionURL, sdpFragType, []byte(frag), "If-Match", v.etag)
 	if err != nil {
 		return err
 	}
@@ -356,7 +370,8 @@ type reply struct {
 	body       []byte
 }
 
-func (v *Viewer) do(ctx context.Context, method, u, contentType string, body []byte) (*reply, error) {
+// do sends one signaling request; extra is header name, value pairs.
+func (v *Viewer) do(ctx context.Context, method, u, contentType string, body []byte, extra ...string) (*reply, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -367,6 +382,9 @@ func (v *Viewer) do(ctx context.Context, method, u, contentType string, body []b
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		req.Header.Set(extra[i], extra[i+1])
 	}
 	v.addHeaders(req)
 	resp, err := v.client.Do(req)
