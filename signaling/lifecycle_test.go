@@ -53,6 +53,7 @@ var dialers = []struct {
 // after Close returns. A leak of one goroutine or socket per viewer would be
 // 50+, far beyond the tolerance.
 func TestViewersJoinAndLeave(t *testing.T) {
+	checkLeaks(t)
 	if testing.Short() {
 		t.Skip("short")
 	}
@@ -186,7 +187,9 @@ func TestUnansweredSessionReaped(t *testing.T) {
 
 func TestStatus(t *testing.T) {
 	src := newReplaySource(t)
-	_, hs := startServer(t, src, func(o *Options) { o.Reports = map[string]StatusReporter{"graph": statusFunc(func() any { return map[string]string{"encoder": "x264enc"} })} })
+	_, hs := startServer(t, src, func(o *Options) {
+		o.Reports = map[string]StatusReporter{"graph": statusFunc(func() any { return map[string]string{"encoder": "x264enc"} })}
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	v, err := viewer.DialWHEP(ctx, hs.URL, viewer.Options{})

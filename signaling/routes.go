@@ -30,12 +30,12 @@ func (s *Server) routes() chi.Router {
 
 // viewing: everything a player needs. Any web page may call these.
 func (s *Server) viewing(r chi.Router) {
-	s.whep(r)
+	s.whep(r, "")
 	// MediaMTX-style stream URLs (http://pi:8080/cam/ + whep): one stream,
 	// whatever the name.
-	r.Route("/{name}", func(r chi.Router) {
+	r.Group(func(r chi.Router) {
 		r.Use(s.streamName)
-		s.whep(r)
+		s.whep(r, "/{name}")
 	})
 	r.Options("/webrtc", s.onOptions)
 	r.Post("/webrtc", s.onCameraStreamer)
@@ -48,12 +48,12 @@ func (s *Server) control(r chi.Router) {
 	r.Put("/api/layout", s.onLayoutPut)
 }
 
-func (s *Server) whep(r chi.Router) {
-	r.Options("/whep", s.onWHEPOptions)
-	r.Post("/whep", s.onWHEPPost)
-	r.Options("/whep/{id}", s.onOptions)
-	r.Patch("/whep/{id}", s.onWHEPPatch)
-	r.Delete("/whep/{id}", s.onWHEPDelete)
+func (s *Server) whep(r chi.Router, prefix string) {
+	r.Options(prefix+"/whep", s.onWHEPOptions)
+	r.Post(prefix+"/whep", s.onWHEPPost)
+	r.Options(prefix+"/whep/{id}", s.onOptions)
+	r.Patch(prefix+"/whep/{id}", s.onWHEPPatch)
+	r.Delete(prefix+"/whep/{id}", s.onWHEPDelete)
 }
 
 var streamNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)

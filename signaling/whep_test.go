@@ -57,6 +57,7 @@ func TestWHEPHappyPath(t *testing.T) {
 }
 
 func TestWHEPMainsail(t *testing.T) {
+	checkLeaks(t)
 	src := newReplaySource(t)
 	s, hs := startServer(t, src, func(o *Options) {
 		o.WebRTC = configs.WebRTC{ICEServers: []configs.ICEServer{
