@@ -34,7 +34,7 @@ func (ss *session) answer(ctx context.Context, offer string) (string, error) {
 	}
 	ans, err := ss.pc.CreateAnswer(nil)
 	if err != nil {
-		return "", &badRequestError{fmt.Errorf("create answer: %w", err)}
+		return "", fmt.Errorf("create answer: %w", err)
 	}
 	return ss.setLocalAndGather(ctx, ans)
 }

@@ -45,10 +45,11 @@ func (t *throttle) allow(now time.Time) (ok bool, heldBack int) {
 type rejectLog struct {
 	log *slog.Logger
 	t   *throttle
+	now func() time.Time
 }
 
 func (l rejectLog) add(status int, reason, client, method, path string) {
-	ok, held := l.t.allow(time.Now())
+	ok, held := l.t.allow(l.now())
 	if !ok {
 		return
 	}

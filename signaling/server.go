@@ -148,7 +148,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		opts:      o,
 		log:       log,
 		api:       api,
-		rejects:   rejectLog{log: log, t: newThrottle(rejectLogWindow, rejectLogBurst)},
+		rejects:   rejectLog{log: log, t: newThrottle(rejectLogWindow, rejectLogBurst), now: time.Now},
 		sessions:  map[string]*session{},
 		pendingBy: map[string]int{},
 	}
