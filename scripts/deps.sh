@@ -10,6 +10,8 @@ packages=(
 	gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
 	gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
 	ffmpeg # ffprobe/ffmpeg: the tests' real FLV and H.264 clients
+	haproxy  # signaling tests: OctoPi's /webcam/ proxy in front of pipcam
+	chromium # signaling tests: a real browser viewer (headless)
 )
 
 missing=()

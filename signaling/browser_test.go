@@ -125,7 +125,7 @@ func TestChromium(t *testing.T) {
 	})
 	measure("pipcam, no STUN server in the request", 3, "", nil)
 	firsts := measure("pipcam, unreachable STUN server in the request", 7, hole, nil)
-	if m := median(firsts); m > 500 {
+	if m := median(firsts); m > 500 && !raceEnabled {
 		t.Errorf("median first frame %.0f ms after page load, want within 500 ms", m)
 	}
 

@@ -22,11 +22,15 @@ const (
 	maxReply    = 1 << 20
 )
 
-// DialWHEP connects to baseURL+"/whep". Without Options.Mainsail it offers
-// one recvonly video transceiver with all candidates (gathering complete);
-// with it, it behaves like Mainsail's MediaMTX mode (see Options.Mainsail).
+// DialWHEP connects to baseURL+"/whep". Without Options.Mainsail or
+// Options.Fluidd it offers one recvonly video transceiver with all
+// candidates (gathering complete); with them, it behaves like their
+// MediaMTX mode (see Options.Mainsail).
 func DialWHEP(ctx context.Context, baseURL string, opts Options) (*Viewer, error) {
 	dirV, dirA := webrtc.RTPTransceiverDirectionRecvonly, webrtc.RTPTransceiverDirectionUnknown
+	if opts.Fluidd {
+		opts.Mainsail = true
+	}
 	if opts.Mainsail {
 		dirV, dirA = webrtc.RTPTransceiverDirectionSendrecv, webrtc.RTPTransceiverDirectionSendrecv
 	}
@@ -132,7 +136,7 @@ func (v *Viewer) dialWHEP(ctx context.Context, endpoint string) error {
 	if loc == "" {
 		return fmt.Errorf("WHEP POST %s: 201 without Location", endpoint)
 	}
-	if v.sessionURL, err = sessionURL(endpoint, loc, v.opts.Mainsail); err != nil {
+	if v.sessionURL, err = sessionURL(endpoint, loc, v.opts.Mainsail && !v.opts.Fluidd); err != nil {
 		return err
 	}
 	v.etag = resp.Header.Get("ETag")

@@ -34,6 +34,10 @@ type Options struct {
 	// without Mainsail it is Location resolved against the POST URL, as
 	// Fluidd and browsers do.
 	Mainsail bool
+	// Fluidd is Mainsail's flavour with the session URL resolved as a
+	// browser does (Fluidd, MediaMTX's own reader): new URL(Location,
+	// endpoint).
+	Fluidd bool
 	// AUBuffer is the length of the AUs channel (0 → 256). When it is full
 	// further AUs are counted but not delivered (Stats.AUsUndelivered).
 	AUBuffer int
