@@ -18,9 +18,11 @@ func TestInternalErrorHidden(t *testing.T) {
 	var logs logBuffer
 	_, hs := startServer(t, newIdleSource(), func(o *Options) {
 		o.Logger = slogTo(&logs)
-		// A NAT mapping that is no address breaks gathering inside pion.
+		// An address rewrite to no address breaks gathering inside pion.
 		o.SettingEngine = func(se *webrtc.SettingEngine) {
-			se.SetNAT1To1IPs([]string{"not-an-address"}, webrtc.ICECandidateTypeHost)
+			if err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{External: []string{"not-an-address"}, AsCandidateType: webrtc.ICECandidateTypeHost}); err != nil {
+				t.Fatal(err)
+			}
 		}
 	})
 	resp, body := do(t, http.MethodPost, hs.URL+"/whep", "application/sdp", h264OfferNoCandidates(t), nil)

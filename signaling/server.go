@@ -26,7 +26,7 @@ const (
 	DefaultMaxPendingPerClient = 16
 	defaultGatherTimeout       = 3 * time.Second
 	defaultConnectTimeout      = 10 * time.Second
-	defaultSTUNWait            = 200 * time.Millisecond
+	defaultSTUNWait            = 100 * time.Millisecond
 	maxBodyBytes               = 64 << 10
 	rejectLogWindow            = 10 * time.Second
 	rejectLogBurst             = 5
@@ -57,7 +57,7 @@ type Options struct {
 	// offer is sent (0 → 3 s).
 	GatherTimeout time.Duration
 	// STUNWait bounds the wait for each STUN server's reply when gathering
-	// server-reflexive candidates (0 → 200 ms): an unreachable STUN server
+	// server-reflexive candidates (0 → 100 ms; a STUN server answers in one round trip): an unreachable STUN server
 	// (a printer without internet, given Mainsail's Google STUN) must not
 	// hold up the offer.
 	STUNWait time.Duration
