@@ -119,6 +119,8 @@ func TestParseRules(t *testing.T) {
 		{"no urls", lines("webrtc:", "  ice_servers:", "    - urls: []"), "pipcam.yaml:3: webrtc.ice_servers[0].urls: need at least one URL"},
 		{"no urls key", lines("webrtc:", "  ice_servers:", "    - username: u"), "pipcam.yaml:3: webrtc.ice_servers[0].urls: need at least one URL"},
 		{"bad scheme", lines("webrtc:", "  ice_servers:", "    - urls:", "        - stun:a.org", "        - http://a.org"), "pipcam.yaml:5: webrtc.ice_servers[0].urls[1]: \"http://a.org\" must start with stun:, stuns:, turn: or turns:"},
+		{"malformed host", lines("webrtc:", "  ice_servers:", "    - urls: [\"stun:[0]0\"]"), "pipcam.yaml:3: webrtc.ice_servers[0].urls[0]: \"stun:[0]0\" is not a STUN/TURN URL"},
+		{"turn tcp ok", lines("webrtc:", "  ice_servers:", "    - urls: [\"turn:[2001:db8::1]:3478?transport=tcp\", \"stuns:s.example\"]", "      username: u", "      credential: p"), ""},
 		{"empty host", lines("webrtc:", "  ice_servers:", "    - urls: [\"stun:\"]"), "pipcam.yaml:3: webrtc.ice_servers[0].urls[0]: \"stun:\" names no server"},
 		{"turn no user", lines("webrtc:", "  ice_servers:", "    - urls: [\"turn:t.org\"]", "      credential: p"), "pipcam.yaml:3: webrtc.ice_servers[0].username: required for a TURN server"},
 		{"turn no credential", lines("webrtc:", "  ice_servers:", "    - urls: [\"turn:t.org\"]", "      username: u"), "pipcam.yaml:3: webrtc.ice_servers[0].credential: required for a TURN server"},

@@ -7,6 +7,8 @@ import (
 
 	"github.com/pion/stun/v4"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/pipcam/pipcam/configs"
 )
 
 // Bounds on the ICE servers a client may hand us: each one costs the
@@ -65,6 +67,10 @@ func clientICEServers(in []csICEServer) ([]iceServer, error) {
 func checkICEURL(u, user, cred string) error {
 	if len(u) > maxICEFieldLen {
 		return fmt.Errorf("URL longer than %d bytes", maxICEFieldLen)
+	}
+	// The shape first: pion's parser must never see a malformed URL.
+	if err := configs.CheckICEURL(u); err != nil {
+		return err
 	}
 	p, err := stun.ParseURI(u)
 	if err != nil {

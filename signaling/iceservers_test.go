@@ -110,7 +110,8 @@ func TestClientICEServers(t *testing.T) {
 func TestClientICEServersValidated(t *testing.T) {
 	_, hs := startServer(t, newIdleSource(), nil)
 	for body, want := range map[string]string{
-		`{"type":"request","iceServers":[{"urls":["http://x.example"]}]}`:                                                               "not a stun:",
+		`{"type":"request","iceServers":[{"urls":["http://x.example"]}]}`:                                                               "not a STUN/TURN URL",
+		`{"type":"request","iceServers":[{"urls":["stun:[0]0"]}]}`:                                                                      "not a STUN/TURN URL", // pion\'s parser never returns on it
 		`{"type":"request","iceServers":[{"urls":["turn:t.example"]}]}`:                                                                 "username and credential",
 		`{"type":"request","iceServers":[{"urls":[]}]}`:                                                                                 "no urls",
 		`{"type":"request","iceServers":[{"urls":["stun:` + strings.Repeat("a", 300) + `"]}]}`:                                          "longer than",
