@@ -85,6 +85,9 @@ type HTTP struct {
 	Listen string `yaml:"listen"` // host:port, host may be empty
 	// Token guards control endpoints when Listen is beyond loopback.
 	Token Secret `yaml:"token"`
+	// AllowedOrigins may call control endpoints from a browser (CORS);
+	// viewing endpoints answer every origin.
+	AllowedOrigins []Origin `yaml:"allowed_origins"`
 }
 
 // FLV is the H.264-in-FLV TCP server that VLC opens as tcp://host:port.
@@ -95,6 +98,10 @@ type FLV struct {
 // WebRTC configures the peers.
 type WebRTC struct {
 	ICEServers []ICEServer `yaml:"ice_servers"`
+	// IgnoreClientICEServers: do not gather with the STUN/TURN servers a
+	// camera-streamer client sends in its request (camera-streamer's
+	// disable_client_ice).
+	IgnoreClientICEServers bool `yaml:"ignore_client_ice_servers"`
 }
 
 // ICEServer is a STUN or TURN server handed to peers.

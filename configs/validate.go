@@ -15,6 +15,7 @@ func (c *Config) problems() []*FieldError {
 	errs = append(errs, prefixed("encoder", c.Encoder.problems())...)
 	errs = append(errs, prefixed("overlay", c.Overlay.problems())...)
 	errs = append(errs, listenProblems(c.HTTP, c.FLV)...)
+	errs = append(errs, prefixed("http", c.HTTP.problems())...)
 	errs = append(errs, prefixed("webrtc", c.WebRTC.problems())...)
 	if err := c.Log.Level.check(); err != nil {
 		errs = append(errs, &FieldError{Field: "log.level", Err: err})

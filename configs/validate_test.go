@@ -106,6 +106,13 @@ func TestParseRules(t *testing.T) {
 		{"flv localhost", lines("flv:", "  listen: localhost:7272"), "pipcam.yaml:2: flv.listen: host \"localhost\" must be empty (all interfaces) or an IP address"},
 		{"same port", lines("http:", "  listen: \":9000\"", "flv:", "  listen: 127.0.0.1:9000"), "pipcam.yaml:4: flv.listen: port 9000 is already http.listen's"},
 		{"both port 0", lines("http:", "  listen: \":0\"", "flv:", "  listen: \":0\""), ""},
+		{"origins ok", lines("http:", "  allowed_origins: [\"http://octopi.local\", \"https://192.168.1.20:5000\", \"http://[fd00::1]:8080\"]"), ""},
+		{"origin star", lines("http:", "  allowed_origins:", "    - \"*\""), "pipcam.yaml:3: http.allowed_origins[0]: \"*\" would let any web page change pipcam"},
+		{"origin path", lines("http:", "  allowed_origins:", "    - http://octopi.local/", "    - http://a"), "pipcam.yaml:3: http.allowed_origins[0]: \"http://octopi.local/\": write it as browsers send it: http://octopi.local"},
+		{"origin case", lines("http:", "  allowed_origins: [\"http://OctoPi.local\"]"), "write it as browsers send it: http://octopi.local"},
+		{"origin scheme", lines("http:", "  allowed_origins: [\"octopi.local\"]"), "pipcam.yaml:2: http.allowed_origins[0]: \"octopi.local\" is not an origin"},
+		{"origin empty port", lines("http:", "  allowed_origins: [\"http://a:\"]"), "has an empty port"},
+		{"ignore client ice", lines("webrtc:", "  ignore_client_ice_servers: true"), ""},
 
 		// webrtc
 		{"stun ok", lines("webrtc:", "  ice_servers:", "    - urls: [\"stun:stun.l.google.com:19302\"]"), ""},
@@ -113,6 +120,8 @@ func TestParseRules(t *testing.T) {
 		{"no urls", lines("webrtc:", "  ice_servers:", "    - urls: []"), "pipcam.yaml:3: webrtc.ice_servers[0].urls: need at least one URL"},
 		{"no urls key", lines("webrtc:", "  ice_servers:", "    - username: u"), "pipcam.yaml:3: webrtc.ice_servers[0].urls: need at least one URL"},
 		{"bad scheme", lines("webrtc:", "  ice_servers:", "    - urls:", "        - stun:a.org", "        - http://a.org"), "pipcam.yaml:5: webrtc.ice_servers[0].urls[1]: \"http://a.org\" must start with stun:, stuns:, turn: or turns:"},
+		{"malformed host", lines("webrtc:", "  ice_servers:", "    - urls: [\"stun:[0]0\"]"), "pipcam.yaml:3: webrtc.ice_servers[0].urls[0]: \"stun:[0]0\" is not a STUN/TURN URL"},
+		{"turn tcp ok", lines("webrtc:", "  ice_servers:", "    - urls: [\"turn:[2001:db8::1]:3478?transport=tcp\", \"stuns:s.example\"]", "      username: u", "      credential: p"), ""},
 		{"empty host", lines("webrtc:", "  ice_servers:", "    - urls: [\"stun:\"]"), "pipcam.yaml:3: webrtc.ice_servers[0].urls[0]: \"stun:\" names no server"},
 		{"turn no user", lines("webrtc:", "  ice_servers:", "    - urls: [\"turn:t.org\"]", "      credential: p"), "pipcam.yaml:3: webrtc.ice_servers[0].username: required for a TURN server"},
 		{"turn no credential", lines("webrtc:", "  ice_servers:", "    - urls: [\"turn:t.org\"]", "      username: u"), "pipcam.yaml:3: webrtc.ice_servers[0].credential: required for a TURN server"},

@@ -31,6 +31,8 @@ func (s ICEServer) problems() []*FieldError {
 		}
 		if rest == "" {
 			errs = append(errs, fieldErrorf(fmt.Sprintf("urls[%d]", i), "%q names no server", u))
+		} else if err := CheckICEURL(u); err != nil {
+			errs = append(errs, &FieldError{Field: fmt.Sprintf("urls[%d]", i), Err: err})
 		}
 	}
 	if turn && s.Username == "" {

@@ -13,6 +13,8 @@ packages=(
 	gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-x
 	gstreamer1.0-tools # gst-launch-1.0 and gst-inspect-1.0, used by tests
 	ffmpeg # ffprobe/ffmpeg: the tests' real FLV and H.264 clients
+	haproxy  # signaling tests: OctoPi's /webcam/ proxy in front of pipcam
+	chromium # signaling tests: a real browser viewer (headless)
 )
 
 # --list prints the packages, one a line, and installs nothing.

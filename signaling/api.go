@@ -40,7 +40,7 @@ const (
 
 // newAPI builds the one webrtc.API every peer is created from: only H.264,
 // NACK responder and RTCP sender/receiver reports, no audio.
-func newAPI(tweak func(*webrtc.SettingEngine)) (*webrtc.API, error) {
+func newAPI(stunWait time.Duration, tweak func(*webrtc.SettingEngine)) (*webrtc.API, error) {
 	me := &webrtc.MediaEngine{}
 	if err := me.RegisterCodec(webrtc.RTPCodecParameters{
 		RTPCodecCapability: h264Codec,
@@ -72,6 +72,22 @@ func newAPI(tweak func(*webrtc.SettingEngine)) (*webrtc.API, error) {
 	// us as peer-reflexive. Our own addresses are never hidden.
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetICETimeouts(iceDisconnectedTimeout, iceFailedTimeout, iceKeepAlive)
+	// When pipcam offers (camera-streamer "request") it is the controlling
+	// agent and picks the pair. pion waits before accepting a pair by its
+	// candidate types (host 0, srflx 0.5 s, prflx 1 s, relay 2 s). A
+	// browser hides its host address behind mDNS, which we do not resolve,
+	// so on a LAN it is peer-reflexive: pion's default held every such
+	// viewer back a second. host, prflx and srflx pairs are all direct
+	// paths and are checked in priority order, so the first that works is
+	// taken at once; relay keeps pion's 2 s, so a direct path that appears
+	// within them still wins over a TURN relay.
+	se.SetHostAcceptanceMinWait(0)
+	se.SetPrflxAcceptanceMinWait(0)
+	se.SetSrflxAcceptanceMinWait(0)
+	// Each STUN server (configured, or sent by a camera-streamer client)
+	// gets this long to answer before the offer goes out without its
+	// server-reflexive candidate.
+	se.SetSTUNGatherTimeout(stunWait)
 	if tweak != nil {
 		tweak(&se)
 	}

@@ -4,37 +4,80 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
-// requireToken guards control endpoints (anything that changes state other
-// than watching):
+// requireControl guards control endpoints (anything that changes what
+// others see):
+//   - a request from a web page (Origin) that is neither pipcam's own page
+//     nor one of http.allowed_origins is refused, token or not: a token
+//     pasted into one page must not let every page the user opens act;
 //   - a configured http.token is always required, as "Authorization:
-//     Bearer <token>" (compared in constant time). It is enforced on a
-//     loopback listener too: on OctoPi haproxy forwards the LAN to
-//     127.0.0.1:8080, so loopback says nothing about who is asking;
-//   - with no token, a loopback listener is open and any other listener
-//     refuses with 403 and says to set http.token.
-func (s *Server) requireToken(next http.Handler) http.Handler {
+//     Bearer <token>" (compared in constant time);
+//   - with no token, control is open only to this machine: a loopback
+//     listener, a loopback peer and no proxy in between (on OctoPi,
+//     haproxy forwards the whole LAN from 127.0.0.1).
+func (s *Server) requireControl(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		want := s.opts.HTTP.Token.Reveal()
+		if origin, foreign := s.foreignOrigin(r); foreign {
+			s.reject(w, r, writeJSONError, http.StatusForbidden,
+				"control endpoints refuse requests from the web page origin "+quoteOrigin(origin)+"; add it to http.allowed_origins in pipcam.yaml if you trust it")
+			return
+		}
+		want := s.controlToken()
 		if want == "" {
-			if s.opts.HTTP.IsLoopback() {
+			switch {
+			case !s.opts.HTTP.IsLoopback():
+				s.reject(w, r, writeJSONError, http.StatusForbidden,
+					"control endpoints are disabled: http.listen is beyond loopback and no http.token is set; set http.token in pipcam.yaml and send it as 'Authorization: Bearer <token>'")
+			case !peerIsLoopback(r) || proxied(r):
+				s.reject(w, r, writeJSONError, http.StatusForbidden,
+					"control endpoints without http.token are open to this machine only, and this request came through a proxy or from another host; set http.token in pipcam.yaml and send it as 'Authorization: Bearer <token>'")
+			default:
 				next.ServeHTTP(w, r)
-				return
 			}
-			writeJSONError(w, http.StatusForbidden,
-				"control endpoints are disabled: http.listen is beyond loopback and no http.token is set; set http.token in pipcam.yaml and send it as 'Authorization: Bearer <token>'")
 			return
 		}
 		got, ok := bearer(r)
 		if !ok || !tokenEqual(got, want) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="pipcam"`)
-			writeJSONError(w, http.StatusUnauthorized, "missing or wrong bearer token")
+			s.reject(w, r, writeJSONError, http.StatusUnauthorized, "missing or wrong bearer token (http.token in pipcam.yaml)")
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// controlToken is the one place the control token is looked up.
+func (s *Server) controlToken() string { return s.opts.HTTP.Token.Reveal() }
+
+// foreignOrigin reports a request made by a web page that is neither
+// served from this host (same Host as the request) nor allowed by
+// http.allowed_origins. No Origin header: not from a page, not foreign.
+func (s *Server) foreignOrigin(r *http.Request) (string, bool) {
+	vals, ok := r.Header["Origin"]
+	if !ok || len(vals) == 0 || vals[0] == "" {
+		return "", false
+	}
+	origin := vals[0]
+	if s.opts.HTTP.Allows(origin) {
+		return origin, false
+	}
+	u, err := url.Parse(origin)
+	if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && strings.EqualFold(u.Host, r.Host) {
+		return origin, false
+	}
+	return origin, true
+}
+
+// quoteOrigin shows an Origin value in a reply without letting a long or
+// odd one through whole.
+func quoteOrigin(o string) string {
+	if len(o) > 80 {
+		o = o[:80] + "..."
+	}
+	return strings.ToValidUTF8(`"`+o+`"`, "?")
 }
 
 func bearer(r *http.Request) (string, bool) {

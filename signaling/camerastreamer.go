@@ -68,85 +68,91 @@ type csAnswerReply struct {
 func (s *Server) onCameraStreamer(w http.ResponseWriter, r *http.Request) {
 	body, err := readBody(w, r)
 	if err != nil {
-		s.writeBodyError(w, err, writeJSONError)
+		s.rejectBody(w, r, writeJSONError, err)
 		return
 	}
 	var msg csMessage
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&msg); err != nil {
-		writeJSONError(w, http.StatusBadRequest, "malformed JSON: "+err.Error())
+		s.reject(w, r, writeJSONError, http.StatusBadRequest, "malformed JSON: "+err.Error())
 		return
 	}
 	if dec.More() {
-		writeJSONError(w, http.StatusBadRequest, "malformed JSON: data after the object")
+		s.reject(w, r, writeJSONError, http.StatusBadRequest, "malformed JSON: data after the object")
 		return
 	}
 	switch msg.Type {
 	case "request":
-		s.csRequest(w, r)
+		s.csRequest(w, r, msg)
 	case "answer":
-		s.csAnswer(w, msg)
+		s.csAnswer(w, r, msg)
 	case "remote_candidate":
-		s.csRemoteCandidate(w, msg)
+		s.csRemoteCandidate(w, r, msg)
 	case "offer":
 		s.csClientOffer(w, r, msg)
 	case "":
-		writeJSONError(w, http.StatusBadRequest, `missing "type"`)
+		s.reject(w, r, writeJSONError, http.StatusBadRequest, `missing "type"`)
 	default:
-		writeJSONError(w, http.StatusBadRequest, fmt.Sprintf("unknown type %q", msg.Type))
+		s.reject(w, r, writeJSONError, http.StatusBadRequest, fmt.Sprintf("unknown type %q", msg.Type))
 	}
 }
 
-// csRequest: the server offers (video sendonly) and the client answers later.
-func (s *Server) csRequest(w http.ResponseWriter, r *http.Request) {
-	ss, err := s.newSession(protoCameraStreamer, r.RemoteAddr)
-	if err != nil {
-		s.writeSessionError(w, err, writeJSONError)
+// csRequest: the server offers (video sendonly) and the client answers
+// later. Like camera-streamer, the server gathers with the client's ICE
+// servers too (unless webrtc.ignore_client_ice_servers) and lists what it
+// used in the reply.
+func (s *Server) csRequest(w http.ResponseWriter, r *http.Request, msg csMessage) {
+	ice := s.configuredICEServers()
+	if !s.opts.WebRTC.IgnoreClientICEServers {
+		client, err := clientICEServers(msg.ICEServers)
+		if err != nil {
+			s.reject(w, r, writeJSONError, http.StatusBadRequest, err.Error())
+			return
+		}
+		ice = mergeICEServers(ice, client)
+	}
+	ss := s.startSession(w, r, protoCameraStreamer, ice, writeJSONError)
+	if ss == nil {
 		return
 	}
 	offer, err := ss.offer(r.Context())
 	if err != nil {
 		ss.close("offer failed")
-		ss.log.Error("create camera-streamer offer", "err", err)
-		writeJSONError(w, http.StatusInternalServerError, "cannot create offer: "+err.Error())
+		s.fail(w, r, writeJSONError, "create camera-streamer offer", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, csOfferReply{Type: "offer", ID: ss.id, SDP: offer, ICEServers: s.csICEServers()})
-}
-
-func (s *Server) csICEServers() []csICEServer {
-	out := []csICEServer{}
-	for _, is := range s.opts.WebRTC.ICEServers {
-		out = append(out, csICEServer{URLs: is.URLs, Username: is.Username, Credential: is.Credential.Reveal()})
+	reply := csOfferReply{Type: "offer", ID: ss.id, SDP: offer, ICEServers: []csICEServer{}}
+	for _, is := range ss.ice {
+		reply.ICEServers = append(reply.ICEServers, csICEServer{URLs: is.URLs, Username: is.Username, Credential: is.Credential})
 	}
-	return out
+	writeJSON(w, http.StatusOK, reply)
 }
 
-func (s *Server) csAnswer(w http.ResponseWriter, msg csMessage) {
+func (s *Server) csAnswer(w http.ResponseWriter, r *http.Request, msg csMessage) {
 	ss := s.session(msg.ID)
 	if ss == nil {
-		writeJSONError(w, http.StatusNotFound, "no such session")
+		s.reject(w, r, writeJSONError, http.StatusNotFound, "no such session")
 		return
 	}
 	if msg.SDP == "" {
-		writeJSONError(w, http.StatusBadRequest, `answer without "sdp"`)
+		s.reject(w, r, writeJSONError, http.StatusBadRequest, `answer without "sdp"`)
 		return
 	}
 	if err := checkOffer(msg.SDP); err != nil {
-		writeJSONError(w, http.StatusBadRequest, "bad answer: "+err.Error())
+		s.reject(w, r, writeJSONError, http.StatusBadRequest, "bad answer: "+err.Error())
 		return
 	}
 	if err := ss.setAnswer(msg.SDP); err != nil {
-		writeJSONError(w, http.StatusBadRequest, err.Error())
+		s.reject(w, r, writeJSONError, http.StatusBadRequest, err.Error())
 		return
 	}
 	writeJSON(w, http.StatusOK, struct{}{})
 }
 
-func (s *Server) csRemoteCandidate(w http.ResponseWriter, msg csMessage) {
+func (s *Server) csRemoteCandidate(w http.ResponseWriter, r *http.Request, msg csMessage) {
 	ss := s.session(msg.ID)
 	if ss == nil {
-		writeJSONError(w, http.StatusNotFound, "no such session")
+		s.reject(w, r, writeJSONError, http.StatusNotFound, "no such session")
 		return
 	}
 	var cands []webrtc.ICECandidateInit
@@ -157,7 +163,7 @@ func (s *Server) csRemoteCandidate(w http.ResponseWriter, msg csMessage) {
 		cands = append(cands, webrtc.ICECandidateInit{Candidate: c.Candidate, SDPMid: c.SDPMid, SDPMLineIndex: c.SDPMLineIndex})
 	}
 	if err := ss.addCandidates(cands); err != nil {
-		writeJSONError(w, http.StatusBadRequest, err.Error())
+		s.reject(w, r, writeJSONError, http.StatusBadRequest, err.Error())
 		return
 	}
 	writeJSON(w, http.StatusOK, struct{}{})
@@ -166,25 +172,8 @@ func (s *Server) csRemoteCandidate(w http.ResponseWriter, msg csMessage) {
 // csClientOffer: OctoPrint's classic webcam offers (video recvonly plus a
 // recvonly audio m-line that is declined) and gets the answer at once.
 func (s *Server) csClientOffer(w http.ResponseWriter, r *http.Request, msg csMessage) {
-	if err := checkOffer(msg.SDP); err != nil {
-		writeJSONError(w, http.StatusBadRequest, "bad offer: "+err.Error())
-		return
-	}
-	ss, err := s.newSession(protoCameraStreamer, r.RemoteAddr)
-	if err != nil {
-		s.writeSessionError(w, err, writeJSONError)
-		return
-	}
-	answer, err := ss.answer(r.Context(), msg.SDP)
-	if err != nil {
-		ss.close("offer failed: " + err.Error())
-		var bre *badRequestError
-		if errors.As(err, &bre) {
-			writeJSONError(w, http.StatusBadRequest, "bad offer: "+err.Error())
-			return
-		}
-		ss.log.Error("answer camera-streamer offer", "err", err)
-		writeJSONError(w, http.StatusInternalServerError, "cannot answer: "+err.Error())
+	ss, answer := s.answerOffer(w, r, protoCameraStreamer, msg.SDP, writeJSONError)
+	if ss == nil {
 		return
 	}
 	writeJSON(w, http.StatusOK, csAnswerReply{Type: "answer", ID: ss.id, SDP: answer})

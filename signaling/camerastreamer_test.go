@@ -10,6 +10,7 @@ import (
 )
 
 func TestCameraStreamerRequest(t *testing.T) {
+	checkLeaks(t)
 	src := newReplaySource(t)
 	s, hs := startServer(t, src, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)

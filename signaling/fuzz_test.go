@@ -1,16 +1,22 @@
 package signaling
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pipcam/pipcam/configs"
 )
 
 func fuzzServer(f *testing.F) *Server {
 	// Short reaping so the sessions valid inputs create do not pile up.
-	s, err := New(f.Context(), Options{Source: newIdleSource(), Logger: testLogger(), ConnectTimeout: time.Second})
+	// Client ICE servers are ignored: a mutated URL could name a real host
+	// on the internet (FuzzClientICEServers covers their parsing).
+	s, err := New(f.Context(), Options{Source: newIdleSource(), Logger: testLogger(), ConnectTimeout: time.Second,
+		WebRTC: configs.WebRTC{IgnoreClientICEServers: true}})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -61,6 +67,37 @@ func FuzzCameraStreamer(f *testing.F) {
 		checkStatus(t, rec.Code)
 		if rec.Code == 200 && rec.Header().Get("Content-Type") != "application/json" {
 			t.Fatalf("200 with Content-Type %q", rec.Header().Get("Content-Type"))
+		}
+	})
+}
+
+func FuzzClientICEServers(f *testing.F) {
+	f.Add(`[{"urls":["stun:stun.l.google.com:19302"]}]`)
+	f.Add(`[{"urls":"turn:t.example:3478?transport=tcp","username":"u","credential":"p"}]`)
+	f.Add(`[{"urls":["stuns:[::1]:5349"]},{"urls":[]}]`)
+	f.Fuzz(func(t *testing.T, body string) {
+		var in []csICEServer
+		if json.Unmarshal([]byte(body), &in) != nil {
+			return
+		}
+		out, err := clientICEServers(in)
+		if err != nil {
+			return
+		}
+		n := 0
+		for _, is := range out {
+			for _, u := range is.URLs {
+				n++
+				if len(u) > maxICEFieldLen {
+					t.Fatalf("URL of %d bytes accepted", len(u))
+				}
+				if _, err := (iceServer{URLs: []string{u}, Username: is.Username, Credential: is.Credential}).webrtc(), error(nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if len(out) > maxClientICEServers || n > maxClientICEURLs {
+			t.Fatalf("%d servers, %d URLs accepted", len(out), n)
 		}
 	})
 }

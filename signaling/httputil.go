@@ -7,7 +7,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"regexp"
 	"strings"
 )
 
@@ -34,6 +33,10 @@ func hasMediaType(r *http.Request, want string) bool {
 	return err == nil && strings.EqualFold(mt, want)
 }
 
+// errorFormat writes an error reply in an endpoint's own format: plain
+// text for WHEP, JSON for /webrtc and the API.
+type errorFormat func(w http.ResponseWriter, status int, msg string)
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -50,16 +53,31 @@ func writeTextError(w http.ResponseWriter, status int, msg string) {
 	_, _ = io.WriteString(w, msg+"\n")
 }
 
-// safePrefix matches an X-Forwarded-Prefix we are willing to put into a
-// Location header: path segments of unreserved characters only.
-var safePrefix = regexp.MustCompile(`^(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+$`)
+// reject answers a request the server will not serve (4xx, or 503 when
+// full) with the reason, and logs it with the client's address
+// (rate-limited).
+func (s *Server) reject(w http.ResponseWriter, r *http.Request, format errorFormat, status int, msg string) {
+	s.rejects.add(status, msg, clientAddr(r), r.Method, r.URL.Path)
+	format(w, status, msg)
+}
 
-// forwardedPrefix returns the reverse proxy's path prefix (e.g. "/webcam"
-// behind OctoPi's haproxy), or "" if absent or not safe.
-func forwardedPrefix(r *http.Request) string {
-	p := strings.TrimRight(r.Header.Get("X-Forwarded-Prefix"), "/")
-	if p == "" || len(p) > 128 || !safePrefix.MatchString(p) {
-		return ""
+// fail answers an internal error: the detail goes to the log, the client
+// gets "internal error". A client that left meanwhile is not an error:
+// nobody is there to answer.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, format errorFormat, what string, err error) {
+	if r.Context().Err() != nil {
+		s.log.Debug("client left before the reply", "what", what, "client", clientAddr(r), "err", err)
+		return
 	}
-	return p
+	s.log.Error(what, "err", err, "client", clientAddr(r), "method", r.Method, "path", r.URL.Path)
+	format(w, http.StatusInternalServerError, "internal error")
+}
+
+// rejectBody answers a body that could not be read.
+func (s *Server) rejectBody(w http.ResponseWriter, r *http.Request, format errorFormat, err error) {
+	if errors.Is(err, errBodyTooLarge) {
+		s.reject(w, r, format, http.StatusRequestEntityTooLarge, err.Error())
+		return
+	}
+	s.reject(w, r, format, http.StatusBadRequest, "cannot read the request body")
 }

@@ -2,10 +2,14 @@ package signaling
 
 import (
 	"encoding/json"
+	"fmt"
+	"math"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pipcam/pipcam/configs"
 )
@@ -34,31 +38,48 @@ func newFakeLayout() *fakeLayout {
 
 func TestLayoutToken(t *testing.T) {
 	const tok = "s3cret-token"
+	const dash = "http://dash.local:8081"
 	cases := []struct {
 		name   string
 		listen string
 		token  configs.Secret
-		auth   string
+		hdr    map[string]string // "self" as Origin: the server's own URL
 		want   int
+		says   string
 	}{
-		{"loopback no token open", "127.0.0.1:8080", "", "", 200},
-		{"lan no token refused", "0.0.0.0:8080", "", "Bearer anything", 403},
-		{"lan token missing", ":8080", tok, "", 401},
-		{"lan token wrong", ":8080", tok, "Bearer nope", 401},
-		{"lan token right", ":8080", tok, "Bearer " + tok, 200},
-		{"loopback token enforced", "127.0.0.1:8080", tok, "", 401},
-		{"loopback token right", "127.0.0.1:8080", tok, "bearer " + tok, 200},
+		{"loopback no token open", "127.0.0.1:8080", "", nil, 200, ""},
+		{"lan no token refused", "0.0.0.0:8080", "", map[string]string{"Authorization": "Bearer anything"}, 403, "http.token"},
+		{"lan token missing", ":8080", tok, nil, 401, "http.token"},
+		{"lan token wrong", ":8080", tok, map[string]string{"Authorization": "Bearer nope"}, 401, "http.token"},
+		{"lan token right", ":8080", tok, map[string]string{"Authorization": "Bearer " + tok}, 200, ""},
+		{"loopback token enforced", "127.0.0.1:8080", tok, nil, 401, "http.token"},
+		{"loopback token right", "127.0.0.1:8080", tok, map[string]string{"Authorization": "bearer " + tok}, 200, ""},
+		// Behind OctoPi's haproxy every LAN client comes from 127.0.0.1.
+		{"loopback proxied xff", "127.0.0.1:8080", "", map[string]string{"X-Forwarded-For": "192.168.1.50"}, 403, "proxy"},
+		{"loopback proxied forwarded", "127.0.0.1:8080", "", map[string]string{"Forwarded": "for=192.168.1.50"}, 403, "http.token"},
+		{"loopback proxied x-real-ip", "127.0.0.1:8080", "", map[string]string{"X-Real-IP": "192.168.1.50"}, 403, "http.token"},
+		{"proxied with token", "127.0.0.1:8080", tok, map[string]string{"X-Forwarded-For": "192.168.1.50", "Authorization": "Bearer " + tok}, 200, ""},
+		// Any web page the user opens could send the request.
+		{"loopback foreign origin", "127.0.0.1:8080", "", map[string]string{"Origin": "http://evil.example"}, 403, "allowed_origins"},
+		{"loopback null origin", "127.0.0.1:8080", "", map[string]string{"Origin": "null"}, 403, "allowed_origins"},
+		{"foreign origin with token", ":8080", tok, map[string]string{"Origin": "http://evil.example", "Authorization": "Bearer " + tok}, 403, "allowed_origins"},
+		{"own page", "127.0.0.1:8080", "", map[string]string{"Origin": "self"}, 200, ""},
+		{"allowed origin", "127.0.0.1:8080", "", map[string]string{"Origin": dash}, 200, ""},
+		{"allowed origin with token", ":8080", tok, map[string]string{"Origin": dash, "Authorization": "Bearer " + tok}, 200, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			fl := newFakeLayout()
 			_, hs := startServer(t, newIdleSource(), func(o *Options) {
 				o.Layout = fl
-				o.HTTP = configs.HTTP{Listen: c.listen, Token: c.token}
+				o.HTTP = configs.HTTP{Listen: c.listen, Token: c.token, AllowedOrigins: []configs.Origin{dash}}
 			})
 			hdr := map[string]string{}
-			if c.auth != "" {
-				hdr["Authorization"] = c.auth
+			for k, v := range c.hdr {
+				if v == "self" {
+					v = hs.URL
+				}
+				hdr[k] = v
 			}
 			resp, body := do(t, http.MethodPut, hs.URL+"/api/layout", "application/json", `{"main":"nozzle","inset":"bed"}`, hdr)
 			if resp.StatusCode != c.want {
@@ -67,8 +88,8 @@ func TestLayoutToken(t *testing.T) {
 			if strings.Contains(body, tok) {
 				t.Errorf("reply leaks the token: %s", body)
 			}
-			if c.want == 403 && !strings.Contains(body, "http.token") {
-				t.Errorf("403 does not say to set http.token: %s", body)
+			if !strings.Contains(body, c.says) {
+				t.Errorf("reply does not say what to set (%s): %s", c.says, body)
 			}
 			if c.want != 200 {
 				return
@@ -113,5 +134,63 @@ func TestLayoutValidation(t *testing.T) {
 	_, hs2 := startServer(t, newIdleSource(), nil)
 	if resp, _ := do(t, http.MethodGet, hs2.URL+"/api/layout", "", "", nil); resp.StatusCode != http.StatusNotImplemented {
 		t.Errorf("GET without layout control: %s", resp.Status)
+	}
+}
+
+// TestControlFromLAN: a loopback listener with no token is still closed to
+// a peer that is not loopback (checked in the handler: a LAN peer cannot
+// reach a loopback listener in a test).
+func TestControlFromLAN(t *testing.T) {
+	s, _ := startServer(t, newIdleSource(), func(o *Options) { o.Layout = newFakeLayout() })
+	req := httptest.NewRequest(http.MethodPut, "/api/layout", strings.NewReader(`{"corner":"top-left"}`))
+	req.RemoteAddr = "192.0.2.7:40000"
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "http.token") {
+		t.Errorf("PUT from a LAN peer: %d %s", rec.Code, rec.Body.String())
+	}
+}
+
+// slowLayout applies like the compositor does: it takes a moment (pad
+// properties on a playing graph) and normalises what it is given (size to
+// 0.05 steps), so what is applied is not always what was asked.
+type slowLayout struct{ fakeLayout }
+
+func (f *slowLayout) SetLayout(l configs.Layout) error {
+	l.Size = math.Round(l.Size*20) / 20
+	time.Sleep(5 * time.Millisecond)
+	return f.fakeLayout.SetLayout(l)
+}
+
+// TestLayoutPutAtomic: two partial PUTs at once both take effect (the
+// read-merge-apply is serialised), and replies and GET show what was
+// applied.
+func TestLayoutPutAtomic(t *testing.T) {
+	fl := &slowLayout{*newFakeLayout()}
+	_, hs := startServer(t, newIdleSource(), func(o *Options) { o.Layout = fl })
+	corners := []string{"top-left", "top-right", "bottom-left", "bottom-right"}
+	for round := 0; round < 8; round++ {
+		corner, margin := corners[round%4], 10+round
+		var wg sync.WaitGroup
+		for _, body := range []string{`{"corner":"` + corner + `"}`, fmt.Sprintf(`{"margin":%d}`, margin)} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if resp, got := do(t, http.MethodPut, hs.URL+"/api/layout", "application/json", body, nil); resp.StatusCode != 200 {
+					t.Errorf("PUT %s: %s %s", body, resp.Status, got)
+				}
+			}()
+		}
+		wg.Wait()
+		if l := fl.Layout(); string(l.Corner) != corner || l.Margin != margin {
+			t.Fatalf("round %d: a concurrent PUT was lost: corner %s margin %d, want %s %d", round, l.Corner, l.Margin, corner, margin)
+		}
+	}
+	resp, body := do(t, http.MethodPut, hs.URL+"/api/layout", "application/json", `{"size":0.33}`, nil)
+	if resp.StatusCode != 200 || !strings.Contains(body, `"size":0.35`) {
+		t.Errorf("PUT size 0.33: %s %s, want the applied 0.35", resp.Status, body)
+	}
+	if _, body := do(t, http.MethodGet, hs.URL+"/api/layout", "", "", nil); !strings.Contains(body, `"size":0.35`) {
+		t.Errorf("GET after PUT: %s, want the applied 0.35", body)
 	}
 }

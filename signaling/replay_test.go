@@ -3,6 +3,7 @@ package signaling
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -22,7 +23,11 @@ var (
 	skipReason string
 )
 
+// TestMain makes the test H.264. Without it the media tests cannot run:
+// under a normal go test that is a failure naming what to install; only
+// -short skips them.
 func TestMain(m *testing.M) {
+	flag.Parse()
 	dir, err := os.MkdirTemp("", "pipcam-signaling-test")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "temp dir:", err)
@@ -30,12 +35,20 @@ func TestMain(m *testing.M) {
 	}
 	testAUs, err = makeH264(dir)
 	if err != nil {
-		skipReason = err.Error()
+		msg := err.Error() + "\n" + installHint
+		if !testing.Short() {
+			fmt.Fprintln(os.Stderr, "FAIL: cannot make the test H.264:", msg)
+			os.RemoveAll(dir)
+			os.Exit(1)
+		}
+		skipReason = msg
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
+
+const installHint = "the signaling tests need gst-launch-1.0 (Debian package gstreamer1.0-tools) with videotestsrc (gstreamer1.0-plugins-base) and x264enc (gstreamer1.0-plugins-ugly): run make deps"
 
 func makeH264(dir string) ([]media.AccessUnit, error) {
 	out := filepath.Join(dir, "test.h264")

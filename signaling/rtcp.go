@@ -16,6 +16,7 @@ func (ss *session) readRTCP() {
 		for _, p := range pkts {
 			switch p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				ss.keyRequests.Add(1)
 				ss.log.Debug("keyframe requested by viewer", "rtcp", rtcpName(p))
 				ss.srv.opts.Source.RequestKeyframe()
 			}

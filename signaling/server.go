@@ -9,10 +9,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/cors"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/pipcam/pipcam/configs"
@@ -20,57 +22,85 @@ import (
 
 // Defaults for the zero values of Options.
 const (
-	DefaultMaxViewers     = 100
-	defaultGatherTimeout  = 3 * time.Second
-	defaultConnectTimeout = 30 * time.Second
-	maxBodyBytes          = 64 << 10
+	DefaultMaxViewers          = 100
+	DefaultMaxPendingPerClient = 16
+	defaultGatherTimeout       = 3 * time.Second
+	defaultConnectTimeout      = 10 * time.Second
+	defaultSTUNWait            = 100 * time.Millisecond
+	maxBodyBytes               = 64 << 10
+	rejectLogWindow            = 10 * time.Second
+	rejectLogBurst             = 5
 )
 
 // Options configures a Server. Source is required; everything else may be
 // left zero.
 type Options struct {
 	Source VideoSource
-	Layout LayoutControl  // nil: /api/layout answers 501
-	Status StatusReporter // nil: "graph" is null in /api/status
-	HTTP   configs.HTTP
-	WebRTC configs.WebRTC
-	Logger *slog.Logger
+	Layout LayoutControl // nil: /api/layout answers 501
+	// Reports add their figures to /api/status, each under its own key
+	// ("graph", "overlay"…; not "viewers", "sessions" or "stream").
+	Reports map[string]StatusReporter
+	HTTP    configs.HTTP
+	WebRTC  configs.WebRTC
+	Logger  *slog.Logger
 
 	// MaxViewers caps concurrent sessions (0 → DefaultMaxViewers); beyond it
 	// new sessions get 503.
 	MaxViewers int
+	// MaxPending caps sessions that have not connected yet (0 → a quarter
+	// of MaxViewers), so they cannot take the places of real viewers;
+	// MaxPendingPerClient caps them per client address (0 →
+	// DefaultMaxPendingPerClient; beyond it 429).
+	MaxPending          int
+	MaxPendingPerClient int
 	// GatherTimeout bounds the wait for ICE gathering before an answer or
 	// offer is sent (0 → 3 s).
 	GatherTimeout time.Duration
+	// STUNWait bounds the wait for each STUN server's reply when gathering
+	// server-reflexive candidates (0 → 100 ms; a STUN server answers in one round trip): an unreachable STUN server
+	// (a printer without internet, given Mainsail's Google STUN) must not
+	// hold up the offer.
+	STUNWait time.Duration
 	// ConnectTimeout reaps a session that has not connected by then
-	// (0 → 30 s).
+	// (0 → 10 s).
 	ConnectTimeout time.Duration
 	// QueueAUs is each viewer's queue length in access units (0 → 32, about
 	// 2 s at 15 fps). A viewer whose queue is full drops to the next keyframe.
 	QueueAUs int
+	// Timeouts of the http.Server that HTTPServer returns (zero fields →
+	// defaults).
+	Timeouts Timeouts
 	// SettingEngine, if set, is called on the SettingEngine after pipcam's
-	// own settings (loopback candidates on, mDNS query-only, ICE timeouts),
-	// e.g. to restrict interfaces or ports.
+	// own settings (loopback candidates on, mDNS off, ICE timeouts and
+	// acceptance waits), e.g. to restrict interfaces or ports.
 	SettingEngine func(*webrtc.SettingEngine)
 }
 
 // Server serves WebRTC viewers from one VideoSource. It is safe for
 // concurrent use; Close ends every session and goroutine it started.
 type Server struct {
-	opts   Options
-	log    *slog.Logger
-	api    *webrtc.API
-	fan    *fanout
-	router chi.Router
+	opts    Options
+	log     *slog.Logger
+	api     *webrtc.API
+	fan     *fanout
+	rejects rejectLog
+
+	router        chi.Router
+	controlRoutes chi.Router // matched only: tells control preflights apart
+	viewCORS      *cors.Cors
+	controlCORS   *cors.Cors
+	layoutMu      sync.Mutex // serialises PUT /api/layout
 
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // every goroutine the server or its sessions start
 
-	mu       sync.Mutex
-	sessions map[string]*session
-	certs    certificates
-	closed   bool
+	mu        sync.Mutex
+	sessions  map[string]*session
+	pending   int            // sessions not connected yet (admission.go)
+	pendingBy map[string]int // the same per client address
+	certs     certificates
+	closed    bool
 }
 
 // New builds a Server and starts its fan-out. The server lives until Close
@@ -79,14 +109,28 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	if o.Source == nil {
 		return nil, errors.New("signaling: Options.Source is required")
 	}
+	for name := range o.Reports {
+		if slices.Contains(statusKeys, name) || name == "" {
+			return nil, fmt.Errorf("signaling: status report name %q is taken", name)
+		}
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
 	if o.MaxViewers <= 0 {
 		o.MaxViewers = DefaultMaxViewers
 	}
+	if o.MaxPending <= 0 {
+		o.MaxPending = max(1, o.MaxViewers/4)
+	}
+	if o.MaxPendingPerClient <= 0 {
+		o.MaxPendingPerClient = DefaultMaxPendingPerClient
+	}
 	if o.GatherTimeout <= 0 {
 		o.GatherTimeout = defaultGatherTimeout
+	}
+	if o.STUNWait <= 0 {
+		o.STUNWait = defaultSTUNWait
 	}
 	if o.ConnectTimeout <= 0 {
 		o.ConnectTimeout = defaultConnectTimeout
@@ -94,15 +138,19 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	if o.QueueAUs <= 0 {
 		o.QueueAUs = 32
 	}
-	api, err := newAPI(o.SettingEngine)
+	o.Timeouts = o.Timeouts.withDefaults()
+	api, err := newAPI(o.STUNWait, o.SettingEngine)
 	if err != nil {
 		return nil, fmt.Errorf("signaling: create WebRTC API: %w", err)
 	}
+	log := o.Logger.With("component", "signaling")
 	s := &Server{
-		opts:     o,
-		log:      o.Logger.With("component", "signaling"),
-		api:      api,
-		sessions: map[string]*session{},
+		opts:      o,
+		log:       log,
+		api:       api,
+		rejects:   rejectLog{log: log, t: newThrottle(rejectLogWindow, rejectLogBurst), now: time.Now},
+		sessions:  map[string]*session{},
+		pendingBy: map[string]int{},
 	}
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	s.fan = newFanout(o.Source, s.log)
@@ -118,26 +166,9 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		<-s.ctx.Done()
 		s.closeSessions()
 	}()
+	s.newCORS()
 	s.router = s.routes()
 	return s, nil
-}
-
-func (s *Server) routes() chi.Router {
-	r := chi.NewRouter()
-	r.Use(cors)
-	r.Options("/whep", s.onWHEPOptions)
-	r.Post("/whep", s.onWHEPPost)
-	r.Options("/whep/{id}", s.onPreflight)
-	r.Patch("/whep/{id}", s.onWHEPPatch)
-	r.Delete("/whep/{id}", s.onWHEPDelete)
-	r.Options("/webrtc", s.onPreflight)
-	r.Post("/webrtc", s.onCameraStreamer)
-	r.Options("/api/status", s.onPreflight)
-	r.Get("/api/status", s.onStatus)
-	r.Options("/api/layout", s.onPreflight)
-	r.Get("/api/layout", s.onLayoutGet)
-	r.With(s.requireToken).Put("/api/layout", s.onLayoutPut)
-	return r
 }
 
 // Handler is the HTTP handler of every endpoint signaling serves.

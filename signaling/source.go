@@ -23,8 +23,9 @@ type LayoutControl interface {
 	SetLayout(configs.Layout) error
 }
 
-// StatusReporter adds the graph's own figures (encoder, sources, FLV
-// clients) to GET /api/status. The value is encoded as JSON as it is.
+// StatusReporter adds a component's own figures (the graph's encoder,
+// sources and FLV clients; the overlay's printer link) to GET /api/status,
+// under its name in Options.Reports. The value is encoded as JSON as it is.
 type StatusReporter interface {
 	Status() any
 }

@@ -6,18 +6,19 @@ import (
 	"time"
 )
 
-type statusReply struct {
-	Viewers  int             `json:"viewers"`
-	Sessions []sessionStatus `json:"sessions"`
-	Stream   streamStatus    `json:"stream"`
-	Graph    any             `json:"graph"`
-}
+// The fixed keys of /api/status; Options.Reports add one key each.
+var statusKeys = []string{"viewers", "sessions", "stream"}
 
 type sessionStatus struct {
-	ID       string    `json:"id"` // first 8 characters
-	Protocol string    `json:"protocol"`
-	State    string    `json:"state"`
-	Since    time.Time `json:"since"`
+	ID               string    `json:"id"` // first 8 characters
+	Protocol         string    `json:"protocol"`
+	State            string    `json:"state"`
+	Client           string    `json:"client"`
+	Since            time.Time `json:"since"`
+	BytesSent        uint64    `json:"bytes_sent"` // RTP, headers included
+	Packets          uint64    `json:"packets_sent"`
+	Drops            uint64    `json:"au_drops"`          // AUs skipped because the viewer was slow
+	KeyframeRequests uint64    `json:"keyframe_requests"` // PLI and FIR received
 }
 
 type streamStatus struct {
@@ -32,6 +33,7 @@ type streamStatus struct {
 // /metrics or logs.
 type Stats struct {
 	Sessions    int
+	Pending     int // sessions not connected yet
 	Viewers     int // sessions receiving media
 	BitrateKbps float64
 	FPS         float64
@@ -44,16 +46,38 @@ type Stats struct {
 func (s *Server) Stats() Stats {
 	kbps, fps := s.fan.meter.rates(time.Now())
 	s.mu.Lock()
-	n := len(s.sessions)
+	n, p := len(s.sessions), s.pending
 	s.mu.Unlock()
 	return Stats{
 		Sessions:    n,
+		Pending:     p,
 		Viewers:     s.fan.viewers(),
 		BitrateKbps: kbps,
 		FPS:         fps,
 		AccessUnits: s.fan.aus.Load(),
 		Keyframes:   s.fan.keyframes.Load(),
 		Drops:       s.fan.drops.Load(),
+	}
+}
+
+func (ss *session) status() sessionStatus {
+	ss.mu.Lock()
+	st, sub := ss.state.String(), ss.sub
+	ss.mu.Unlock()
+	var drops uint64
+	if sub != nil {
+		drops = sub.drops.Load()
+	}
+	return sessionStatus{
+		ID:               shortID(ss.id),
+		Protocol:         ss.protocol,
+		State:            st,
+		Client:           ss.client,
+		Since:            ss.created.UTC().Truncate(time.Second),
+		BytesSent:        ss.bytesSent.Load(),
+		Packets:          ss.packetsSent.Load(),
+		Drops:            drops,
+		KeyframeRequests: ss.keyRequests.Load(),
 	}
 }
 
@@ -66,10 +90,14 @@ func (s *Server) onStatus(w http.ResponseWriter, _ *http.Request) {
 	}
 	s.mu.Unlock()
 	sort.Slice(all, func(i, j int) bool { return all[i].created.Before(all[j].created) })
-	rep := statusReply{
-		Viewers:  st.Viewers,
-		Sessions: make([]sessionStatus, 0, len(all)),
-		Stream: streamStatus{
+	sessions := make([]sessionStatus, 0, len(all))
+	for _, ss := range all {
+		sessions = append(sessions, ss.status())
+	}
+	rep := map[string]any{
+		"viewers":  st.Viewers,
+		"sessions": sessions,
+		"stream": streamStatus{
 			BitrateKbps: round1(st.BitrateKbps),
 			FPS:         round1(st.FPS),
 			AccessUnits: st.AccessUnits,
@@ -77,16 +105,8 @@ func (s *Server) onStatus(w http.ResponseWriter, _ *http.Request) {
 			Drops:       st.Drops,
 		},
 	}
-	for _, ss := range all {
-		rep.Sessions = append(rep.Sessions, sessionStatus{
-			ID:       shortID(ss.id),
-			Protocol: ss.protocol,
-			State:    ss.stateString(),
-			Since:    ss.created.UTC().Truncate(time.Second),
-		})
-	}
-	if s.opts.Status != nil {
-		rep.Graph = s.opts.Status.Status()
+	for name, r := range s.opts.Reports {
+		rep[name] = r.Status()
 	}
 	writeJSON(w, http.StatusOK, rep)
 }

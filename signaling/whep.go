@@ -1,7 +1,6 @@
 package signaling
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -44,41 +43,26 @@ func quoteEscape(s string) string {
 }
 
 // onWHEPPost takes an application/sdp offer and answers 201 with the answer,
-// Location and ETag.
+// Location and ETag. Location is relative ("whep/{id}"): resolved against
+// the POST URL it lands behind any proxy prefix (OctoPi's /webcam/, a
+// MediaMTX-style /cam/) with no header from the proxy.
 func (s *Server) onWHEPPost(w http.ResponseWriter, r *http.Request) {
 	if !hasMediaType(r, "application/sdp") {
-		writeTextError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/sdp")
+		s.reject(w, r, writeTextError, http.StatusUnsupportedMediaType, "Content-Type must be application/sdp")
 		return
 	}
 	body, err := readBody(w, r)
 	if err != nil {
-		s.writeBodyError(w, err, writeTextError)
+		s.rejectBody(w, r, writeTextError, err)
 		return
 	}
-	if err := checkOffer(string(body)); err != nil {
-		writeTextError(w, http.StatusBadRequest, "bad offer: "+err.Error())
-		return
-	}
-	ss, err := s.newSession(protoWHEP, r.RemoteAddr)
-	if err != nil {
-		s.writeSessionError(w, err, writeTextError)
-		return
-	}
-	answer, err := ss.answer(r.Context(), string(body))
-	if err != nil {
-		ss.close("offer failed: " + err.Error())
-		var bre *badRequestError
-		if errors.As(err, &bre) {
-			writeTextError(w, http.StatusBadRequest, "bad offer: "+err.Error())
-			return
-		}
-		ss.log.Error("answer WHEP offer", "err", err)
-		writeTextError(w, http.StatusInternalServerError, "cannot answer: "+err.Error())
+	ss, answer := s.answerOffer(w, r, protoWHEP, string(body), writeTextError)
+	if ss == nil {
 		return
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/sdp")
-	h.Set("Location", forwardedPrefix(r)+"/whep/"+ss.id)
+	h.Set("Location", "whep/"+ss.id)
 	h.Set("ETag", ss.etag)
 	h.Set("Accept-Patch", "application/trickle-ice-sdpfrag")
 	s.addLinkHeaders(h)
@@ -90,25 +74,25 @@ func (s *Server) onWHEPPost(w http.ResponseWriter, r *http.Request) {
 func (s *Server) onWHEPPatch(w http.ResponseWriter, r *http.Request) {
 	ss := s.session(chi.URLParam(r, "id"))
 	if ss == nil {
-		writeTextError(w, http.StatusNotFound, "no such session")
+		s.reject(w, r, writeTextError, http.StatusNotFound, "no such session")
 		return
 	}
 	if !hasMediaType(r, "application/trickle-ice-sdpfrag") {
-		writeTextError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/trickle-ice-sdpfrag")
+		s.reject(w, r, writeTextError, http.StatusUnsupportedMediaType, "Content-Type must be application/trickle-ice-sdpfrag")
 		return
 	}
 	body, err := readBody(w, r)
 	if err != nil {
-		s.writeBodyError(w, err, writeTextError)
+		s.rejectBody(w, r, writeTextError, err)
 		return
 	}
 	frag, err := parseTrickleFrag(string(body))
 	if err != nil {
-		writeTextError(w, http.StatusBadRequest, "bad sdpfrag: "+err.Error())
+		s.reject(w, r, writeTextError, http.StatusBadRequest, "bad sdpfrag: "+err.Error())
 		return
 	}
 	if err := ss.addCandidates(frag.Candidates); err != nil {
-		writeTextError(w, http.StatusBadRequest, err.Error())
+		s.reject(w, r, writeTextError, http.StatusBadRequest, err.Error())
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -118,27 +102,9 @@ func (s *Server) onWHEPPatch(w http.ResponseWriter, r *http.Request) {
 func (s *Server) onWHEPDelete(w http.ResponseWriter, r *http.Request) {
 	ss := s.session(chi.URLParam(r, "id"))
 	if ss == nil {
-		writeTextError(w, http.StatusNotFound, "no such session")
+		s.reject(w, r, writeTextError, http.StatusNotFound, "no such session")
 		return
 	}
 	ss.close("deleted by client")
 	w.WriteHeader(http.StatusOK)
-}
-
-func (s *Server) writeBodyError(w http.ResponseWriter, err error, write func(http.ResponseWriter, int, string)) {
-	if errors.Is(err, errBodyTooLarge) {
-		write(w, http.StatusRequestEntityTooLarge, err.Error())
-		return
-	}
-	write(w, http.StatusBadRequest, err.Error())
-}
-
-func (s *Server) writeSessionError(w http.ResponseWriter, err error, write func(http.ResponseWriter, int, string)) {
-	if errors.Is(err, errTooManyViewers) {
-		w.Header().Set("Retry-After", "5")
-		write(w, http.StatusServiceUnavailable, err.Error())
-		return
-	}
-	s.log.Error("create session", "err", err)
-	write(w, http.StatusServiceUnavailable, "cannot create session: "+err.Error())
 }

@@ -57,6 +57,7 @@ func TestWHEPHappyPath(t *testing.T) {
 }
 
 func TestWHEPMainsail(t *testing.T) {
+	checkLeaks(t)
 	src := newReplaySource(t)
 	s, hs := startServer(t, src, func(o *Options) {
 		o.WebRTC = configs.WebRTC{ICEServers: []configs.ICEServer{
@@ -64,8 +65,9 @@ func TestWHEPMainsail(t *testing.T) {
 		}}
 	})
 
-	// OPTIONS: 204 and a Link per ICE server, CORS headers.
-	resp, _ := do(t, http.MethodOptions, hs.URL+"/whep", "", "", nil)
+	// OPTIONS (Mainsail's own, after its preflight): 204 and a Link per
+	// ICE server, CORS headers.
+	resp, _ := do(t, http.MethodOptions, hs.URL+"/whep", "", "", map[string]string{"Origin": "http://mainsail.local"})
 	if resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("OPTIONS /whep: %s", resp.Status)
 	}
@@ -128,24 +130,50 @@ func checkAudioDeclined(t *testing.T, answer string) {
 	t.Errorf("answer has no audio m-line at all (the offer had one):\n%s", answer)
 }
 
-func TestWHEPForwardedPrefix(t *testing.T) {
+// TestWHEPRelativeLocation: Location is "whep/{id}", relative, so it
+// resolves behind any prefix; the MediaMTX-style /{name}/whep serves the
+// same stream, with PATCH and DELETE at the resolved URL.
+func TestWHEPRelativeLocation(t *testing.T) {
 	src := newReplaySource(t)
-	_, hs := startServer(t, src, nil)
+	s, hs := startServer(t, src, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	v, err := viewer.DialWHEP(ctx, hs.URL, viewer.Options{Header: http.Header{"X-Forwarded-Prefix": {"/webcam"}}})
-	if err != nil {
-		t.Fatal(err)
+	for _, c := range []struct {
+		base     string
+		mainsail bool
+	}{
+		{hs.URL + "/cam", false},
+		{hs.URL + "/my_printer-1", true},
+		{hs.URL, false},
+	} {
+		v, err := viewer.DialWHEP(ctx, c.base, viewer.Options{Mainsail: c.mainsail})
+		if err != nil {
+			t.Fatal(err)
+		}
+		receiveSome(t, v, 5)
+		if !strings.HasPrefix(v.SessionURL(), c.base+"/whep/") {
+			t.Errorf("session URL %q, want under %s/whep/", v.SessionURL(), c.base)
+		}
+		if err := v.Close(); err != nil { // DELETE at the session URL: 200
+			t.Errorf("close: %v", err)
+		}
 	}
-	defer v.PeerConnection().Close()
-	if !strings.HasPrefix(v.SessionURL(), hs.URL+"/webcam/whep/") {
-		t.Errorf("session URL %q, want the /webcam prefix", v.SessionURL())
+	waitFor(t, 10*time.Second, "sessions removed after DELETE", func() bool { return s.Stats().Sessions == 0 })
+
+	resp, _ := do(t, http.MethodPost, hs.URL+"/cam/whep", "application/sdp", h264OfferNoCandidates(t), nil)
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusCreated || !strings.HasPrefix(loc, "whep/") || strings.Count(loc, "/") != 1 {
+		t.Errorf("POST /cam/whep: %s, Location %q, want whep/{id}", resp.Status, loc)
 	}
-	// An unsafe prefix is ignored.
-	req, _ := http.NewRequest(http.MethodPost, "/", nil)
-	req.Header.Set("X-Forwarded-Prefix", "//evil.example/../x")
-	if p := forwardedPrefix(req); p != "" {
-		t.Errorf("unsafe prefix accepted: %q", p)
+	for _, path := range []string{"/a.b/whep", "/" + strings.Repeat("x", 65) + "/whep"} {
+		if resp, body := do(t, http.MethodPost, hs.URL+path, "application/sdp", "v=0", nil); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "stream name") {
+			t.Errorf("POST %s: %s %q, want 400 about the stream name", path, resp.Status, body)
+		}
+	}
+	if resp, _ := do(t, http.MethodOptions, hs.URL+"/cam/whep", "", "", nil); resp.StatusCode != http.StatusNoContent {
+		t.Errorf("OPTIONS /cam/whep: %s", resp.Status)
+	}
+	if resp, _ := do(t, http.MethodPatch, hs.URL+"/cam/whep/nosuch", "application/trickle-ice-sdpfrag", "a=end-of-candidates\r\n", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("PATCH /cam/whep/nosuch: %s", resp.Status)
 	}
 }
 

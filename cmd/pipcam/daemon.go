@@ -31,12 +31,12 @@ func startDaemon(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*d
 		return nil, err
 	}
 	server, err := signaling.New(context.Background(), signaling.Options{
-		Source: graph,
-		Layout: graph,
-		Status: graph,
-		HTTP:   cfg.HTTP,
-		WebRTC: cfg.WebRTC,
-		Logger: log,
+		Source:  graph,
+		Layout:  graph,
+		Reports: map[string]signaling.StatusReporter{"graph": graph},
+		HTTP:    cfg.HTTP,
+		WebRTC:  cfg.WebRTC,
+		Logger:  log,
 	})
 	if err != nil {
 		graph.Close()
@@ -53,11 +53,7 @@ func startDaemon(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*d
 		server: server,
 		ln:     ln,
 		done:   make(chan error, 1),
-		http: &http.Server{
-			Handler:           server.Handler(),
-			ReadHeaderTimeout: 10 * time.Second,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		},
+		http:   server.HTTPServer(),
 	}
 	go func() {
 		err := d.http.Serve(ln)

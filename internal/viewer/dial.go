@@ -22,11 +22,15 @@ const (
 	maxReply    = 1 << 20
 )
 
-// DialWHEP connects to baseURL+"/whep". Without Options.Mainsail it offers
-// one recvonly video transceiver with all candidates (gathering complete);
-// with it, it behaves like Mainsail's MediaMTX mode (see Options.Mainsail).
+// DialWHEP connects to baseURL+"/whep". Without Options.Mainsail or
+// Options.Fluidd it offers one recvonly video transceiver with all
+// candidates (gathering complete); with them, it behaves like their
+// MediaMTX mode (see Options.Mainsail).
 func DialWHEP(ctx context.Context, baseURL string, opts Options) (*Viewer, error) {
 	dirV, dirA := webrtc.RTPTransceiverDirectionRecvonly, webrtc.RTPTransceiverDirectionUnknown
+	if opts.Fluidd {
+		opts.Mainsail = true
+	}
 	if opts.Mainsail {
 		dirV, dirA = webrtc.RTPTransceiverDirectionSendrecv, webrtc.RTPTransceiverDirectionSendrecv
 	}
@@ -132,15 +136,10 @@ func (v *Viewer) dialWHEP(ctx context.Context, endpoint string) error {
 	if loc == "" {
 		return fmt.Errorf("WHEP POST %s: 201 without Location", endpoint)
 	}
-	base, err := url.Parse(endpoint)
-	if err != nil {
-		return fmt.Errorf("parse endpoint: %w", err)
+	if v.sessionURL, err = sessionURL(endpoint, loc, v.opts.Mainsail && !v.opts.Fluidd); err != nil {
+		return err
 	}
-	res, err := base.Parse(loc)
-	if err != nil {
-		return fmt.Errorf("WHEP Location %q: %w", loc, err)
-	}
-	v.sessionURL = res.String()
+	v.etag = resp.Header.Get("ETag")
 	v.remoteSDP = string(resp.body)
 	if err := v.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: v.remoteSDP}); err != nil {
 		return fmt.Errorf("apply WHEP answer: %w", err)
@@ -190,6 +189,25 @@ func (v *Viewer) dialWHEP(ctx context.Context, endpoint string) error {
 	return nil
 }
 
+// sessionURL is where PATCH and DELETE go. A browser (Fluidd, MediaMTX's
+// own reader: new URL(Location, endpoint)) resolves Location against the
+// POST URL; Mainsail takes Location's last segment and appends it to the
+// endpoint.
+func sessionURL(endpoint, loc string, mainsail bool) (string, error) {
+	if mainsail {
+		return strings.TrimRight(endpoint, "/") + "/" + loc[strings.LastIndexByte(loc, '/')+1:], nil
+	}
+	base, err := url.Parse(endpoint)
+	if err != nil {
+		return "", fmt.Errorf("parse endpoint: %w", err)
+	}
+	ref, err := url.Parse(loc)
+	if err != nil {
+		return "", fmt.Errorf("WHEP Location %q: %w", loc, err)
+	}
+	return base.ResolveReference(ref).String(), nil
+}
+
 // patchCandidate sends one candidate as MediaMTX's web reader (and
 // Mainsail, which copies it) does.
 func (v *Viewer) patchCandidate(ctx context.Context, ufrag, pwd string, c webrtc.ICECandidateInit) error {
@@ -206,7 +224,7 @@ func (v *Viewer) patchCandidate(ctx context.Context, ufrag, pwd string, c webrtc
 		"m=" + kind + " 9 UDP/TLS/RTP/SAVPF 0\r\n" +
 		"a=mid:" + mid + "\r\n" +
 		"a=" + c.Candidate + "\r\n"
-	resp, err := v.do(ctx, http.MethodPatch, v.sessionURL, sdpFragType, []byte(frag))
+	resp, err := v.do(ctx, http.MethodPatch, v.sessionURL, sdpFragType, []byte(frag), "If-Match", v.etag)
 	if err != nil {
 		return err
 	}
@@ -356,7 +374,8 @@ type reply struct {
 	body       []byte
 }
 
-func (v *Viewer) do(ctx context.Context, method, u, contentType string, body []byte) (*reply, error) {
+// do sends one signaling request; extra is header name, value pairs.
+func (v *Viewer) do(ctx context.Context, method, u, contentType string, body []byte, extra ...string) (*reply, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -367,6 +386,9 @@ func (v *Viewer) do(ctx context.Context, method, u, contentType string, body []b
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		req.Header.Set(extra[i], extra[i+1])
 	}
 	v.addHeaders(req)
 	resp, err := v.client.Do(req)

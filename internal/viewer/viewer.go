@@ -29,8 +29,15 @@ type Options struct {
 	// Mainsail makes DialWHEP behave like Mainsail/Fluidd's "WebRTC
 	// (MediaMTX)" mode: OPTIONS first, video+audio sendrecv transceivers,
 	// POST the offer before gathering completes, then PATCH each local
-	// candidate as an application/trickle-ice-sdpfrag.
+	// candidate as an application/trickle-ice-sdpfrag. The session URL is
+	// the endpoint plus Location's last segment, as Mainsail builds it;
+	// without Mainsail it is Location resolved against the POST URL, as
+	// Fluidd and browsers do.
 	Mainsail bool
+	// Fluidd is Mainsail's flavour with the session URL resolved as a
+	// browser does (Fluidd, MediaMTX's own reader): new URL(Location,
+	// endpoint).
+	Fluidd bool
 	// AUBuffer is the length of the AUs channel (0 → 256). When it is full
 	// further AUs are counted but not delivered (Stats.AUsUndelivered).
 	AUBuffer int
@@ -40,7 +47,7 @@ type Options struct {
 	// SettingEngine, if set, adjusts pion's settings (loopback candidates
 	// are included by default).
 	SettingEngine func(*webrtc.SettingEngine)
-	// Header is added to every signaling request (e.g. X-Forwarded-Prefix).
+	// Header is added to every signaling request (e.g. Origin).
 	Header http.Header
 	Logger *slog.Logger
 }
@@ -72,7 +79,8 @@ type Viewer struct {
 	pc     *webrtc.PeerConnection
 
 	started      time.Time
-	sessionURL   string // WHEP resource, for DELETE
+	sessionURL   string // WHEP resource, for PATCH and DELETE
+	etag         string // WHEP ETag, sent as If-Match (as Mainsail does)
 	remoteSDP    string
 	aus          chan AU
 	connected    chan struct{}

@@ -1,0 +1,84 @@
+package signaling
+
+import (
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+// slowViewerLogEvery: a viewer that keeps dropping is logged at most this
+// often.
+const slowViewerLogEvery = 10 * time.Second
+
+// startForwarding subscribes the viewer to the fan-out and asks the source
+// for a keyframe so the picture starts at the next frame.
+func (ss *session) startForwarding() {
+	sub := ss.srv.fan.add(ss.srv.opts.QueueAUs)
+	ss.mu.Lock()
+	ss.sub = sub
+	ss.mu.Unlock()
+	if !ss.spawn(func() { ss.forward(sub) }) {
+		ss.srv.fan.remove(sub)
+		return
+	}
+	ss.srv.opts.Source.RequestKeyframe()
+	ss.log.Info("viewer connected", "since_created", time.Since(ss.created).Round(time.Millisecond))
+}
+
+// forward writes the fan-out's packets to this viewer's track. The packet
+// structs are shared: each is copied (header by value, payload shared)
+// before WriteRTP sets this peer's SSRC and payload type on it. Sequence
+// numbers are rewritten so that the AUs this viewer skipped leave no gap.
+func (ss *session) forward(sub *subscriber) {
+	var (
+		started bool
+		offset  uint16 // shared sequence - this viewer's sequence
+		nextOut uint16
+		lastIn  uint16
+		errs    int
+		// One packet struct per viewer, reused: WriteRTP retains nothing
+		// (the NACK responder keeps its own copy), so no allocation per packet.
+		cp rtp.Packet
+	)
+	for {
+		select {
+		case <-ss.done:
+			return
+		case b := <-sub.ch:
+			first := b.pkts[0].SequenceNumber
+			if !started || first != lastIn+1 {
+				if started {
+					ss.noteSkip(sub)
+				} else {
+					nextOut = first
+					started = true
+				}
+				offset = first - nextOut
+			}
+			for _, p := range b.pkts {
+				cp = *p
+				cp.SequenceNumber = p.SequenceNumber - offset
+				if err := ss.track.WriteRTP(&cp); err != nil {
+					errs++
+					if errs == 1 {
+						ss.log.Debug("write RTP", "err", err)
+					}
+				} else {
+					ss.packetsSent.Add(1)
+					ss.bytesSent.Add(uint64(rtpHeaderLen + len(p.Payload)))
+				}
+				nextOut = cp.SequenceNumber + 1
+				lastIn = p.SequenceNumber
+			}
+		}
+	}
+}
+
+// noteSkip logs a viewer that lost access units because its queue was
+// full, at most once per slowViewerLogEvery.
+func (ss *session) noteSkip(sub *subscriber) {
+	if ok, _ := ss.slow.allow(time.Now()); ok {
+		ss.log.Warn("viewer too slow: dropping frames until the next keyframe",
+			"dropped_total", sub.drops.Load(), "next_log_in_at_least", slowViewerLogEvery)
+	}
+}
