@@ -40,12 +40,14 @@ func (s *Server) viewing(r chi.Router) {
 	r.Options("/webrtc", s.onOptions)
 	r.Post("/webrtc", s.onCameraStreamer)
 	r.Get("/api/status", s.onStatus)
-	r.Get("/api/layout", s.onLayoutGet)
+	r.Get("/api/layout", s.layout.onGet(s))
+	r.Get("/api/overlay", s.overlayStyle.onGet(s))
 }
 
 // control: everything that changes what others see.
 func (s *Server) control(r chi.Router) {
-	r.Put("/api/layout", s.onLayoutPut)
+	r.Put("/api/layout", s.layout.onPut(s))
+	r.Put("/api/overlay", s.overlayStyle.onPut(s))
 }
 
 func (s *Server) whep(r chi.Router, prefix string) {

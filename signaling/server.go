@@ -37,6 +37,8 @@ const (
 type Options struct {
 	Source VideoSource
 	Layout LayoutControl // nil: /api/layout answers 501
+	// Overlay is the overlay's look; nil: /api/overlay answers 501.
+	Overlay OverlayControl
 	// Reports add their figures to /api/status, each under its own key
 	// ("graph", "overlay"…; not "viewers", "sessions" or "stream").
 	Reports map[string]StatusReporter
@@ -89,7 +91,8 @@ type Server struct {
 	controlRoutes chi.Router // matched only: tells control preflights apart
 	viewCORS      *cors.Cors
 	controlCORS   *cors.Cors
-	layoutMu      sync.Mutex // serialises PUT /api/layout
+	layout        *liveSetting[configs.Layout]  // nil without Options.Layout
+	overlayStyle  *liveSetting[configs.Overlay] // nil without Options.Overlay
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -166,6 +169,12 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		<-s.ctx.Done()
 		s.closeSessions()
 	}()
+	if o.Layout != nil {
+		s.layout = newLiveSetting("layout", o.Layout.Layout, o.Layout.SetLayout)
+	}
+	if o.Overlay != nil {
+		s.overlayStyle = newLiveSetting("overlay style", o.Overlay.OverlayStyle, o.Overlay.SetOverlayStyle)
+	}
 	s.newCORS()
 	s.router = s.routes()
 	return s, nil

@@ -23,6 +23,13 @@ type LayoutControl interface {
 	SetLayout(configs.Layout) error
 }
 
+// OverlayControl changes the overlay's look (font, size, position,
+// colours, shading, progress bar) while playing.
+type OverlayControl interface {
+	OverlayStyle() configs.Overlay
+	SetOverlayStyle(configs.Overlay) error
+}
+
 // StatusReporter adds a component's own figures (the graph's encoder,
 // sources and FLV clients; the overlay's printer link) to GET /api/status,
 // under its name in Options.Reports. The value is encoded as JSON as it is.

@@ -33,6 +33,7 @@ func startDaemon(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*d
 	server, err := signaling.New(context.Background(), signaling.Options{
 		Source:  graph,
 		Layout:  graph,
+		Overlay: graph,
 		Reports: map[string]signaling.StatusReporter{"graph": graph},
 		HTTP:    cfg.HTTP,
 		WebRTC:  cfg.WebRTC,

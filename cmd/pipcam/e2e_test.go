@@ -434,3 +434,48 @@ func TestListCamerasAndVersion(t *testing.T) {
 		t.Fatalf("unknown command: exit %d, want 2", code)
 	}
 }
+
+// The overlay's look changes live through PUT /api/overlay: with the token
+// only, partial bodies merge, a bad value is refused and changes nothing.
+func TestOverlayAPIChangesTheLookLive(t *testing.T) {
+	cfg := testConfig()
+	cfg.HTTP.Token = "s3cret-token"
+	d := startTestDaemon(t, cfg)
+	base := "http://" + d.HTTPAddr()
+	put := func(body, token string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPut, base+"/api/overlay", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := put(`{"position":"bottom-right"}`, ""); code != http.StatusUnauthorized {
+		t.Fatalf("no token: %d", code)
+	}
+	if code, body := put(`{"position":"bottom-right","color":"#ffcc00"}`, "s3cret-token"); code != http.StatusOK || !strings.Contains(body, `"position":"bottom-right"`) {
+		t.Fatalf("PUT: %d %s", code, body)
+	}
+	if code, body := put(`{"progress_bar":{"position":"top","height":8,"show":true,"color":"#2ea043","track":"#00000080"}}`, "s3cret-token"); code != http.StatusOK {
+		t.Fatalf("PUT bar: %d %s", code, body)
+	}
+	st := d.graph.OverlayStyle()
+	if st.Position != configs.CornerBottomRight || st.Color != "#ffcc00" || st.ProgressBar.Position != configs.EdgeTop || st.Font != cfg.Overlay.Font {
+		t.Fatalf("style now %+v", st)
+	}
+	if code, body := put(`{"color":"orange"}`, "s3cret-token"); code != http.StatusBadRequest || !strings.Contains(body, "color") {
+		t.Fatalf("bad colour: %d %s", code, body)
+	}
+	if code, body := put(`{"text":"pwned"}`, "s3cret-token"); code != http.StatusBadRequest {
+		t.Fatalf("text is not part of the look: %d %s", code, body)
+	}
+	if d.graph.OverlayStyle().Color != "#ffcc00" {
+		t.Fatal("a refused PUT changed the style")
+	}
+}
