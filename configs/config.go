@@ -11,6 +11,7 @@ type Config struct {
 	Layout  Layout   `yaml:"layout"`
 	Encoder Encoder  `yaml:"encoder"`
 	Overlay Overlay  `yaml:"overlay"`
+	Printer Printer  `yaml:"printer"`
 	HTTP    HTTP     `yaml:"http"`
 	FLV     FLV      `yaml:"flv"`
 	WebRTC  WebRTC   `yaml:"webrtc"`
@@ -67,10 +68,24 @@ type Encoder struct {
 
 // Overlay is the text burnt into the picture.
 type Overlay struct {
+	// Text is a Go text/template rendered with the printer status (see
+	// OverlayFuncs for its helpers); plain text is a template too.
 	Text string `yaml:"text"`
 	// Font is a Pango font description such as "Sans Bold 12".
 	Font     string `yaml:"font"`
 	Position Corner `yaml:"position"`
+}
+
+// Printer is the 3D printer whose status the overlay shows.
+type Printer struct {
+	Type PrinterType `yaml:"type"`
+	// URL is the printer server's base URL, http or https, path prefix allowed.
+	URL string `yaml:"url"`
+	// APIKey, else the contents of APIKeyFile, else $PIPCAM_PRINTER_API_KEY
+	// (see ResolveAPIKey).
+	APIKey     Secret           `yaml:"api_key"`
+	APIKeyFile string           `yaml:"api_key_file"`
+	Transport  PrinterTransport `yaml:"transport"`
 }
 
 // HTTP is the web server: WHEP, /webrtc, the API.

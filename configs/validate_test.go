@@ -84,8 +84,8 @@ func TestParseRules(t *testing.T) {
 		// overlay
 		{"overlay empty text", lines("overlay:", "  text: \"\""), ""},
 		{"overlay newline", lines("overlay:", "  text: \"a\\nb\""), ""},
-		{"overlay 256", lines("overlay:", "  text: "+strings.Repeat("x", 256)), ""},
-		{"overlay 257", lines("overlay:", "  text: "+strings.Repeat("x", 257)), "pipcam.yaml:2: overlay.text: too long: 257 bytes, at most 256"},
+		{"overlay 4096", lines("overlay:", "  text: "+strings.Repeat("x", 4096)), ""},
+		{"overlay 4097", lines("overlay:", "  text: "+strings.Repeat("x", 4097)), "pipcam.yaml:2: overlay.text: too long: 4097 bytes, at most 4096"},
 		{"overlay tab", lines("overlay:", "  text: \"a\\tb\""), "pipcam.yaml:2: overlay.text: contains control character U+0009"},
 		{"overlay bad utf8", lines("overlay:", "  text: !!binary /w=="), "pipcam.yaml:2: overlay.text: not valid UTF-8"},
 		{"overlay font ok", lines("overlay:", "  font: DejaVu Sans Mono, Bold 10.5"), ""},
