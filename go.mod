@@ -37,3 +37,8 @@ require (
 	golang.org/x/sys v0.41.0 // indirect
 	golang.org/x/time v0.14.0 // indirect
 )
+
+require (
+	github.com/coder/websocket v1.8.15 // indirect
+	go.uber.org/goleak v1.3.0 // indirect
+)
