@@ -39,6 +39,6 @@ require (
 )
 
 require (
-	github.com/coder/websocket v1.8.15 // indirect
-	go.uber.org/goleak v1.3.0 // indirect
+	github.com/coder/websocket v1.8.15
+	go.uber.org/goleak v1.3.0
 )

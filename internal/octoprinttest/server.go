@@ -187,13 +187,27 @@ func (s *Server) Kill() error {
 	if s.cmd == nil {
 		return nil
 	}
-	err := syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+	err := syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL) // a frozen one too
 	if errors.Is(err, syscall.ESRCH) {
 		err = nil
 	}
 	<-s.exited
 	s.cmd = nil
 	return err
+}
+
+// Freeze stops the server (SIGSTOP): it keeps its port and accepts
+// connections but answers nothing, as a hung server does. Thaw resumes it.
+func (s *Server) Freeze() error { return s.signal(syscall.SIGSTOP) }
+
+// Thaw resumes a frozen server (SIGCONT).
+func (s *Server) Thaw() error { return s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig syscall.Signal) error {
+	if s.cmd == nil {
+		return errors.New("OctoPrint is not running")
+	}
+	return syscall.Kill(-s.cmd.Process.Pid, sig)
 }
 
 // Restart starts the server again on the same port, base dir and key.
@@ -207,6 +221,7 @@ func (s *Server) Restart(ctx context.Context) error {
 // Close kills the server and removes a base dir Start made.
 func (s *Server) Close() error {
 	err := s.Kill()
+	s.client.CloseIdleConnections()
 	s.cleanup()
 	return err
 }
