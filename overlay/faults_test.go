@@ -3,6 +3,7 @@ package overlay
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -17,7 +18,6 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/pipcam/pipcam/configs"
-	"github.com/pipcam/pipcam/internal/octoprinttest"
 )
 
 // The overlay must say what is wrong within this long.
@@ -73,20 +73,11 @@ func TestOctoPrintKilled(t *testing.T) {
 	srv := octo(t)
 	for _, tr := range transports() {
 		t.Run(string(tr), func(t *testing.T) {
-			ready(t, srv)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			sink := newRecordSink()
-			o, _ := startOverlay(t, printerConfig(srv.URL, srv.APIKey, tr), sink)
+			o, sink := follow(t, srv, printerConfig(srv.URL, srv.APIKey, tr))
 			kinds := collectEvents(o)
-			sink.waitText(t, 5*time.Second, time.Time{}, "Operational", prefix("Operational"))
-			if err := srv.Upload(ctx, "killed.gcode", octoprinttest.GCode(time.Minute)); err != nil {
-				t.Fatal(err)
-			}
-			if err := srv.Print(ctx, "killed.gcode"); err != nil {
-				t.Fatal(err)
-			}
-			sink.waitText(t, faultDeadline, time.Time{}, "Printing", prefix("Printing"))
+			startPrint(t, ctx, srv, sink, "killed.gcode", time.Minute)
 
 			kill := time.Now()
 			if err := srv.Kill(); err != nil {
@@ -122,10 +113,7 @@ func TestOctoPrintHung(t *testing.T) {
 	srv := octo(t)
 	for _, tr := range transports() {
 		t.Run(string(tr), func(t *testing.T) {
-			ready(t, srv)
-			sink := newRecordSink()
-			startOverlay(t, printerConfig(srv.URL, srv.APIKey, tr), sink)
-			sink.waitText(t, 5*time.Second, time.Time{}, "Operational", prefix("Operational"))
+			_, sink := follow(t, srv, printerConfig(srv.URL, srv.APIKey, tr))
 			freeze := time.Now()
 			if err := srv.Freeze(); err != nil {
 				t.Fatal(err)
@@ -233,13 +221,22 @@ func TestFaultServers(t *testing.T) {
 	}
 }
 
-// transport auto: where the socket cannot be used, it polls.
+// transport auto: where the socket cannot be used, it polls, and tries
+// the socket again after pushRetry.
 func TestAutoFallsBackToPoll(t *testing.T) {
 	srv := octo(t)
 	ready(t, srv)
 	proxy := newFaultProxy(t, srv.URL, "no-socket")
 	sink := newRecordSink()
-	o, logs := startOverlay(t, printerConfig(proxy.URL, srv.APIKey, configs.TransportAuto), sink)
+	logs := &logBuffer{}
+	timing := defaultOctoTiming
+	timing.pushRetry = 2 * time.Second
+	o, err := newOverlay(context.Background(), printerConfig(proxy.URL, srv.APIKey, configs.TransportAuto), sink,
+		slog.New(slog.NewTextHandler(logs, nil)), deps{getenv: os.Getenv, now: time.Now, timing: timing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
 	sink.waitText(t, faultDeadline, time.Time{}, "Operational", prefix("Operational"))
 	if r := o.Report(); r.Link.Transport != "poll" || !r.Link.Connected {
 		t.Errorf("link %+v", r.Link)
@@ -247,11 +244,12 @@ func TestAutoFallsBackToPoll(t *testing.T) {
 	if !strings.Contains(logs.String(), "push socket cannot be used") {
 		t.Errorf("the fall-back is not logged:\n%s", logs)
 	}
-	// Where the socket works, auto uses it.
-	sink = newRecordSink()
-	o, _ = startOverlay(t, printerConfig(srv.URL, srv.APIKey, configs.TransportAuto), sink)
-	sink.waitText(t, faultDeadline, time.Time{}, "Operational", prefix("Operational"))
-	if r := o.Report(); r.Link.Transport != "push" {
-		t.Errorf("link %+v", r.Link)
+	// The socket works again: auto goes back to it.
+	proxy.setMode("pass")
+	eventually(t, recoverDeadline, "the push socket again", func() bool { return o.Report().Link.Transport == "push" })
+	for _, text := range sink.Texts() {
+		if strings.HasPrefix(text, "OctoPrint") {
+			t.Errorf("switching transports showed %q", text)
+		}
 	}
 }

@@ -40,6 +40,8 @@ var (
 	errNoKey = fmt.Errorf("no API key: set printer.api_key, printer.api_key_file or $%s", configs.PrinterAPIKeyEnv)
 	// errReauth: OctoPrint asked for a new login on the socket.
 	errReauth = errors.New("OctoPrint asked to log in again")
+	// errTryPush ends a fall-back poll session (auto) to try the socket again.
+	errTryPush = errors.New("time to try the push socket again")
 )
 
 // downText is what the overlay says when OctoPrint cannot be read.
@@ -99,10 +101,12 @@ func (s *octoPrint) run(ctx context.Context, report func(Status, Link)) {
 				transport = configs.TransportPoll
 			}
 		}
-		up, err := s.session(ctx, transport)
+		up, err := s.session(ctx, transport, pollUntil)
 		switch {
 		case ctx.Err() != nil:
 			return
+		case errors.Is(err, errTryPush):
+			continue
 		case errors.Is(err, errNoSocket) && s.cfg.Transport == configs.TransportAuto:
 			s.log.Warn("OctoPrint's push socket cannot be used; polling its REST API", "error", scrub(err.Error(), s.key), "retry_push_in", s.timing.pushRetry)
 			pollUntil = time.Now().Add(s.timing.pushRetry)
@@ -123,7 +127,7 @@ func (s *octoPrint) run(ctx context.Context, report func(Status, Link)) {
 
 // session reads OctoPrint until something fails; up says whether it got
 // a status through first.
-func (s *octoPrint) session(ctx context.Context, transport configs.PrinterTransport) (bool, error) {
+func (s *octoPrint) session(ctx context.Context, transport configs.PrinterTransport, pollUntil time.Time) (bool, error) {
 	key, err := s.cfg.ResolveAPIKey(s.getenv)
 	if err != nil {
 		return false, unauthorized("API key", err)
@@ -133,7 +137,7 @@ func (s *octoPrint) session(ctx context.Context, transport configs.PrinterTransp
 	}
 	s.key = key
 	if transport == configs.TransportPoll {
-		return s.pollSession(ctx, key)
+		return s.pollSession(ctx, key, pollUntil)
 	}
 	return s.pushSession(ctx, key)
 }
@@ -167,11 +171,15 @@ func (s *octoPrint) down(err error) {
 	s.report(st, s.link)
 }
 
-// pollSession asks /api/job and /api/printer every pollInterval.
-func (s *octoPrint) pollSession(ctx context.Context, key configs.Secret) (bool, error) {
+// pollSession asks /api/job and /api/printer every pollInterval. In auto
+// mode it ends at until (errTryPush), for the socket to be tried again.
+func (s *octoPrint) pollSession(ctx context.Context, key configs.Secret, until time.Time) (bool, error) {
 	t := time.NewTicker(s.timing.pollInterval)
 	defer t.Stop()
 	for up := false; ; up = true {
+		if !until.IsZero() && time.Now().After(until) {
+			return up, errTryPush
+		}
 		if err := s.client.poll(ctx, key, &s.model); err != nil {
 			return up, err
 		}

@@ -148,43 +148,37 @@ func clip(data []byte) string {
 	return string(data)
 }
 
-// parsePush decodes one message of a frame.
-func parsePush(data []byte) (*pushMessage, error) {
-	var m pushMessage
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("push message: %w", err)
+// decode reads one JSON message or reply; what names it in the error,
+// which never quotes the data (/api/login's reply holds the API key).
+func decode[T any](what string, data []byte) (*T, error) {
+	v := new(T)
+	if err := json.Unmarshal(data, v); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	return &m, nil
+	return v, nil
+}
+
+// parsePush decodes one message of a frame.
+func parsePush(data []byte) (*pushMessage, error) { return decode[pushMessage]("push message", data) }
+
+func parsePrinter(data []byte) (*printerReply, error) {
+	return decode[printerReply]("/api/printer", data)
 }
 
 func parseJob(data []byte) (*jobReply, error) {
-	var r jobReply
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("/api/job: %w", err)
+	r, err := decode[jobReply]("/api/job", data)
+	if err == nil && r.State == "" {
+		err = errors.New("/api/job: no state in the reply")
 	}
-	if r.State == "" {
-		return nil, errors.New("/api/job: no state in the reply")
-	}
-	return &r, nil
-}
-
-func parsePrinter(data []byte) (*printerReply, error) {
-	var r printerReply
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("/api/printer: %w", err)
-	}
-	return &r, nil
+	return r, err
 }
 
 func parseLogin(data []byte) (*loginReply, error) {
-	var r loginReply
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("/api/login: %w", err)
+	r, err := decode[loginReply]("/api/login", data)
+	if err == nil && (r.Name == "" || r.Session == "" || strings.Contains(r.Name, ":")) {
+		err = errors.New("/api/login: no user session in the reply")
 	}
-	if r.Name == "" || r.Session == "" || strings.Contains(r.Name, ":") {
-		return nil, errors.New("/api/login: no user session in the reply")
-	}
-	return &r, nil
+	return r, err
 }
 
 var toolKey = regexp.MustCompile(`^tool(\d{1,2})$`)

@@ -12,7 +12,6 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/pipcam/pipcam/configs"
-	"github.com/pipcam/pipcam/internal/octoprinttest"
 )
 
 var printingRE = regexp.MustCompile(`^Printing (\d+)% · `)
@@ -24,23 +23,13 @@ func TestOctoPrintPrint(t *testing.T) {
 	srv := octo(t)
 	for _, tr := range transports() {
 		t.Run(string(tr), func(t *testing.T) {
-			ready(t, srv)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			sink := newRecordSink()
-			o, _ := startOverlay(t, printerConfig(srv.URL, srv.APIKey, tr), sink)
+			o, sink := follow(t, srv, printerConfig(srv.URL, srv.APIKey, tr))
 			kinds := collectEvents(o)
-
-			sink.waitText(t, 5*time.Second, time.Time{}, "Operational", prefix("Operational · E "))
+			sink.waitText(t, time.Second, time.Time{}, "temperatures", prefix("Operational · E "))
 			file := "print-" + string(tr) + ".gcode"
-			if err := srv.Upload(ctx, file, octoprinttest.GCode(12*time.Second)); err != nil {
-				t.Fatal(err)
-			}
-			start := time.Now()
-			if err := srv.Print(ctx, file); err != nil {
-				t.Fatal(err)
-			}
-			sink.waitText(t, 3*time.Second, start, "Printing", prefix("Printing"))
+			start := startPrint(t, ctx, srv, sink, file, 12*time.Second)
 			sink.waitText(t, 10*time.Second, start, "Printing at 20% or more", func(s string) bool {
 				m := printingRE.FindStringSubmatch(s)
 				n, _ := strconv.Atoi(safeIndex(m, 1))
@@ -143,22 +132,13 @@ func reached(v []float64, atLeast float64) bool {
 // the 3 s the overlay promises.
 func TestOctoPrintLatency(t *testing.T) {
 	srv := octo(t)
-	const cycles = 4
+	const cycles = 6
 	for _, tr := range transports() {
 		t.Run(string(tr), func(t *testing.T) {
-			ready(t, srv)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			sink := newRecordSink()
-			startOverlay(t, printerConfig(srv.URL, srv.APIKey, tr), sink)
-			sink.waitText(t, 5*time.Second, time.Time{}, "Operational", prefix("Operational"))
-			if err := srv.Upload(ctx, "latency.gcode", octoprinttest.GCode(5*time.Minute)); err != nil {
-				t.Fatal(err)
-			}
-			if err := srv.Print(ctx, "latency.gcode"); err != nil {
-				t.Fatal(err)
-			}
-			sink.waitText(t, 3*time.Second, time.Time{}, "Printing", prefix("Printing"))
+			_, sink := follow(t, srv, printerConfig(srv.URL, srv.APIKey, tr))
+			startPrint(t, ctx, srv, sink, "latency.gcode", 5*time.Minute)
 			var lat []time.Duration
 			for range cycles {
 				// Not a wait for anything: each change comes at a random

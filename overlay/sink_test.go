@@ -114,6 +114,22 @@ func (r *recordSink) waitText(t *testing.T, d time.Duration, since time.Time, wh
 	}
 }
 
+// eventually waits up to d for cond, checking every 20 ms.
+func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-deadline.C:
+			t.Fatalf("no %s within %v", what, d)
+		}
+	}
+}
+
 func prefix(p string) func(string) bool {
 	return func(s string) bool { return strings.HasPrefix(s, p) }
 }

@@ -3,6 +3,7 @@ package octoprinttest
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -76,5 +77,15 @@ func TestServer(t *testing.T) {
 	}
 	if j, err := s.Job(ctx); err != nil || j.State != "Offline" {
 		t.Errorf("after restart: %+v, %v", j, err)
+	}
+}
+
+// Without Python the install fails and names what to install.
+func TestInstallNamesMissingPython(t *testing.T) {
+	t.Setenv("OCTOPRINT_VENV", t.TempDir()+"/venv")
+	t.Setenv("PYTHON", "python3-not-installed")
+	_, err := Install(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "python3 not installed: run make deps") {
+		t.Errorf("got %v", err)
 	}
 }
