@@ -11,8 +11,8 @@ import (
 	"github.com/pipcam/pipcam/configs"
 )
 
-// octoTiming holds the waits of the OctoPrint source; tests shorten none
-// of them, they are what the daemon runs with.
+// octoTiming holds the waits of the OctoPrint source. The tests run with
+// these values too, except one that shortens pushRetry.
 type octoTiming struct {
 	timeout      time.Duration // one REST call or the socket handshake
 	pollInterval time.Duration

@@ -97,16 +97,10 @@ func newOverlay(ctx context.Context, cfg *configs.Config, sink Sink, log *slog.L
 		return nil, err
 	}
 	src := d.source
-	switch {
-	case src != nil:
-	case cfg.Printer.Type == configs.PrinterNone:
-		src = noPrinter{}
-	case cfg.Printer.Type == configs.PrinterOctoPrint:
-		if src, err = newOctoPrint(cfg.Printer, d.getenv, d.timing, log); err != nil {
+	if src == nil {
+		if src, err = newSource(cfg.Printer, d, log); err != nil {
 			return nil, err
 		}
-	default:
-		return nil, fmt.Errorf("printer.type %q is not supported", cfg.Printer.Type)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	o := &Overlay{
@@ -123,6 +117,33 @@ func newOverlay(ctx context.Context, cfg *configs.Config, sink Sink, log *slog.L
 	o.apply(update{status: src.initial()})
 	go o.loop(ctx)
 	return o, nil
+}
+
+// newSource makes the source cfg.Type names; a Moonraker source is one
+// more case here.
+func newSource(cfg configs.Printer, d deps, log *slog.Logger) (source, error) {
+	switch cfg.Type {
+	case configs.PrinterNone:
+		return noPrinter{}, nil
+	case configs.PrinterOctoPrint:
+		return newOctoPrint(cfg, d.getenv, d.timing, log)
+	}
+	return nil, fmt.Errorf("printer.type %q is not supported", cfg.Type)
+}
+
+// FirstText is the text New draws first. A graph built before the overlay
+// can start with it rather than with overlay.text, which is a template.
+func FirstText(cfg *configs.Config) (string, error) {
+	d := deps{getenv: os.Getenv, now: time.Now, timing: defaultOctoTiming}
+	tmpl, err := newTextTemplate(cfg.Overlay.Text, d.now)
+	if err != nil {
+		return "", err
+	}
+	src, err := newSource(cfg.Printer, d, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return "", err
+	}
+	return tmpl.render(src.initial())
 }
 
 // Close stops following the printer and waits for it; subscriptions end.

@@ -30,6 +30,18 @@ func TestNoPrinter(t *testing.T) {
 	o.Close() // twice is fine
 }
 
+// What a graph built before the overlay shows first.
+func TestFirstText(t *testing.T) {
+	cfg := configs.Default()
+	if got, err := FirstText(cfg); err != nil || got != "pipcam" {
+		t.Errorf("no printer: %q, %v", got, err)
+	}
+	cfg.Printer = configs.Printer{Type: configs.PrinterOctoPrint, URL: "http://127.0.0.1:5000"}
+	if got, err := FirstText(cfg); err != nil || got != "Connecting to OctoPrint" {
+		t.Errorf("OctoPrint: %q, %v", got, err)
+	}
+}
+
 // No printer, the clock: a new text every second.
 func TestNoPrinterClock(t *testing.T) {
 	sink := newRecordSink()
