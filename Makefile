@@ -19,19 +19,21 @@ deps:
 build: deps
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/pipcam
 
-# Two test-pattern cameras, picture-in-picture, HTTP on :8080, FLV on :7272.
+# Two test-pattern cameras, picture-in-picture, HTTP on :8080, FLV on :7272,
+# and a real OctoPrint whose virtual printer prints in a loop, so the overlay
+# shows a moving status (scripts/demo.sh; without OctoPrint: the defaults).
 demo: build
-	@echo "pipcam on built-in defaults; Ctrl-C stops it."
+	@echo "pipcam demo; Ctrl-C stops it."
 	@echo "  WHEP:   http://localhost:8080/whep   (Mainsail/Fluidd: WebRTC (MediaMTX), URL http://HOST:8080/)"
 	@echo "  status: http://localhost:8080/api/status"
 	@echo "  VLC:    vlc tcp://localhost:7272"
-	./$(BIN) run
+	@PIPCAM_BIN=./$(BIN) scripts/demo.sh
 
 test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 	# The concurrent parts again under the race detector.
-	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./signaling/... ./internal/... ./compositor/...
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./signaling/... ./internal/... ./compositor/... ./overlay/...
 
 lint: deps
 	$(GO) vet ./...
@@ -45,7 +47,7 @@ bench: build
 
 # A short run of every fuzz target (go test runs their seed corpora anyway).
 fuzz: deps
-	@for pkg in ./configs ./signaling; do \
+	@for pkg in ./configs ./signaling ./overlay; do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 20s $$pkg || exit 1; \
 		done; \

@@ -40,6 +40,7 @@ require (
 
 require (
 	github.com/chromedp/chromedp v0.23.0
+	github.com/coder/websocket v1.8.15
 	github.com/go-chi/cors v1.2.2
 	go.uber.org/goleak v1.3.0
 )

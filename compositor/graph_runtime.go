@@ -104,7 +104,6 @@ func New(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*Graph, er
 	g := &Graph{
 		cfg: cfg, plan: plan, log: log,
 		layout:      cfg.Layout,
-		text:        cfg.Overlay.Text,
 		style:       cfg.Overlay,
 		progress:    -1,
 		bitrateKbps: cfg.Encoder.BitrateKbps,

@@ -85,9 +85,11 @@ func TestProgressBarInThePicture(t *testing.T) {
 // Position, colour and shading change while playing.
 func TestOverlayStyleChangesLive(t *testing.T) {
 	cfg := testConfig()
-	cfg.Overlay.Text = "PIPCAM 42%"
 	cfg.Overlay.Shade = 0
 	g := startGraph(t, cfg)
+	if err := g.SetText("PIPCAM 42%"); err != nil {
+		t.Fatal(err)
+	}
 	aus, cancel := g.Subscribe(64)
 	defer cancel()
 	before := decodeLast(t, fromKeyframe(t, g, aus, 10), 320, 240)

@@ -11,6 +11,7 @@ type Config struct {
 	Layout  Layout   `yaml:"layout"`
 	Encoder Encoder  `yaml:"encoder"`
 	Overlay Overlay  `yaml:"overlay"`
+	Printer Printer  `yaml:"printer"`
 	HTTP    HTTP     `yaml:"http"`
 	FLV     FLV      `yaml:"flv"`
 	WebRTC  WebRTC   `yaml:"webrtc"`
@@ -68,6 +69,8 @@ type Encoder struct {
 // Overlay is the text burnt into the picture and how it looks. The look
 // (every field but Text) can change live through PUT /api/overlay.
 type Overlay struct {
+	// Text is a Go text/template rendered with the printer status (see
+	// OverlayFuncs for its helpers); plain text is a template too.
 	Text string `yaml:"text" json:"-"`
 	// Font is a Pango family and style such as "Sans Bold".
 	Font string `yaml:"font" json:"font"`
@@ -78,6 +81,18 @@ type Overlay struct {
 	// Shade is how dark the box behind the text is: 0 none, 255 black.
 	Shade       int         `yaml:"shade" json:"shade"`
 	ProgressBar ProgressBar `yaml:"progress_bar" json:"progress_bar"`
+}
+
+// Printer is the 3D printer whose status the overlay shows.
+type Printer struct {
+	Type PrinterType `yaml:"type"`
+	// URL is the printer server's base URL, http or https, path prefix allowed.
+	URL string `yaml:"url"`
+	// APIKey, else the contents of APIKeyFile, else $PIPCAM_PRINTER_API_KEY
+	// (see ResolveAPIKey).
+	APIKey     Secret           `yaml:"api_key"`
+	APIKeyFile string           `yaml:"api_key_file"`
+	Transport  PrinterTransport `yaml:"transport"`
 }
 
 // HTTP is the web server: WHEP, /webrtc, the API.

@@ -27,13 +27,14 @@ func Default() *Config {
 			KeyframeMinGap:   Duration(250 * time.Millisecond),
 		},
 		Overlay: Overlay{
-			Text: "pipcam", Font: "Sans Bold", Size: 0, Position: CornerTopLeft,
+			Text: DefaultOverlayText, Font: "Sans Bold", Size: 0, Position: CornerTopLeft,
 			Color: "#ffffff", Shade: 100,
 			ProgressBar: ProgressBar{Show: true, Position: EdgeBottom, Height: 6, Color: "#2ea043", Track: "#00000080"},
 		},
-		HTTP: HTTP{Listen: ":8080"},
-		FLV:  FLV{Listen: ":7272"},
-		Log:  Log{Level: LogInfo},
+		Printer: Printer{Type: PrinterNone, URL: "http://127.0.0.1:5000", Transport: TransportAuto},
+		HTTP:    HTTP{Listen: ":8080"},
+		FLV:     FLV{Listen: ":7272"},
+		Log:     Log{Level: LogInfo},
 	}
 }
 

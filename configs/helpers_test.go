@@ -17,3 +17,16 @@ func parseErr(t *testing.T, doc string) string {
 
 // lines joins YAML lines into a document.
 func lines(s ...string) string { return strings.Join(s, "\n") + "\n" }
+
+// wantParse checks that doc parses ("" want) or fails with an error
+// containing want.
+func wantParse(t *testing.T, doc, want string) {
+	t.Helper()
+	got := parseErr(t, doc)
+	switch {
+	case want == "" && got != "":
+		t.Errorf("want no error, got:\n%s", got)
+	case want != "" && !strings.Contains(got, want):
+		t.Errorf("want error containing\n  %s\ngot:\n  %s", want, got)
+	}
+}

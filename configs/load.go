@@ -55,6 +55,9 @@ func Parse(data []byte, file string) (*Config, error) {
 	for _, e := range cfg.problems() {
 		if !shadowed(e.Field, d.failed) {
 			e.Line = d.lines.lookup(e.Field)
+			if l := templateLine(root, e); l > 0 {
+				e.Line = l
+			}
 			errs = append(errs, e)
 		}
 	}

@@ -6,6 +6,7 @@ package configs
 func (c Config) Redact() *Config {
 	r := c.Clone()
 	r.HTTP.Token = r.HTTP.Token.redact()
+	r.Printer.APIKey = r.Printer.APIKey.redact()
 	for i := range r.WebRTC.ICEServers {
 		r.WebRTC.ICEServers[i].Credential = r.WebRTC.ICEServers[i].Credential.redact()
 	}

@@ -13,11 +13,13 @@ import (
 const (
 	token = "tok-3f9a1c"
 	cred  = "cred-77e2b0"
+	key   = "key-5d1e08"
 )
 
 func secretConfig() *Config {
 	c := Default()
 	c.HTTP.Token = token
+	c.Printer.APIKey = key
 	c.WebRTC.ICEServers = []ICEServer{
 		{URLs: []string{"stun:s.example.org"}},
 		{URLs: []string{"turn:t.example.org"}, Username: "u", Credential: cred},
@@ -27,7 +29,7 @@ func secretConfig() *Config {
 
 func noSecret(t *testing.T, what, s string) {
 	t.Helper()
-	if strings.Contains(s, token) || strings.Contains(s, cred) {
+	if strings.Contains(s, token) || strings.Contains(s, cred) || strings.Contains(s, key) {
 		t.Errorf("%s leaks a secret: %s", what, s)
 	}
 }
@@ -35,7 +37,7 @@ func noSecret(t *testing.T, what, s string) {
 func TestRedact(t *testing.T) {
 	c := secretConfig()
 	r := c.Redact()
-	if r.HTTP.Token.Reveal() != "REDACTED" || r.WebRTC.ICEServers[1].Credential.Reveal() != "REDACTED" {
+	if r.HTTP.Token.Reveal() != "REDACTED" || r.WebRTC.ICEServers[1].Credential.Reveal() != "REDACTED" || r.Printer.APIKey.Reveal() != "REDACTED" {
 		t.Errorf("not redacted: %#v", r)
 	}
 	if r.WebRTC.ICEServers[0].Credential != "" {

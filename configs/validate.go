@@ -14,6 +14,7 @@ func (c *Config) problems() []*FieldError {
 	errs = append(errs, prefixed("layout", c.Layout.problems(c.CameraNames()))...)
 	errs = append(errs, prefixed("encoder", c.Encoder.problems())...)
 	errs = append(errs, prefixed("overlay", c.Overlay.problems())...)
+	errs = append(errs, prefixed("printer", c.Printer.problems())...)
 	errs = append(errs, listenProblems(c.HTTP, c.FLV)...)
 	errs = append(errs, prefixed("http", c.HTTP.problems())...)
 	errs = append(errs, prefixed("webrtc", c.WebRTC.problems())...)

@@ -15,6 +15,7 @@ packages=(
 	ffmpeg # ffprobe/ffmpeg: the tests' real FLV and H.264 clients
 	haproxy  # signaling tests: OctoPi's /webcam/ proxy in front of pipcam
 	chromium # signaling tests: a real browser viewer (headless)
+	python3 python3-venv # a real OctoPrint from PyPI for the overlay tests and make demo
 )
 
 # --list prints the packages, one a line, and installs nothing.
@@ -54,4 +55,11 @@ fi
 if ! command -v go >/dev/null; then
 	echo "Go is not installed: pipcam needs Go $(sed -n 's/^go //p' "$(dirname "$0")/../go.mod") or newer (https://go.dev/doc/install)" >&2
 	exit 1
+fi
+
+# OctoPrint 1.11 in a cached venv (.cache/octoprint-venv) for the overlay
+# tests and make demo. Not fatal here: without PyPI the tests that need it
+# fail and say why.
+if ! "$(dirname "$0")/octoprint.sh" >/dev/null; then
+	echo "warning: the OctoPrint venv could not be made (see above); the OctoPrint tests will fail" >&2
 fi

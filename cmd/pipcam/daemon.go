@@ -11,16 +11,18 @@ import (
 
 	"github.com/pipcam/pipcam/compositor"
 	"github.com/pipcam/pipcam/configs"
+	"github.com/pipcam/pipcam/overlay"
 	"github.com/pipcam/pipcam/signaling"
 )
 
 // daemon is one running pipcam: the graph, the web side, and the listener.
 type daemon struct {
-	graph  *compositor.Graph
-	server *signaling.Server
-	http   *http.Server
-	ln     net.Listener
-	done   chan error
+	graph   *compositor.Graph
+	overlay *overlay.Overlay
+	server  *signaling.Server
+	http    *http.Server
+	ln      net.Listener
+	done    chan error
 }
 
 // startDaemon builds the graph, then the HTTP side, and starts serving. ctx
@@ -30,31 +32,41 @@ func startDaemon(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*d
 	if err != nil {
 		return nil, err
 	}
+	// The overlay draws the printer's status (or the configured text) into
+	// the graph; it degrades to "offline" text, never stopping the stream.
+	ov, err := overlay.New(context.Background(), cfg, graph, log.With("component", "overlay"))
+	if err != nil {
+		graph.Close()
+		return nil, err
+	}
 	server, err := signaling.New(context.Background(), signaling.Options{
 		Source:  graph,
 		Layout:  graph,
 		Overlay: graph,
-		Reports: map[string]signaling.StatusReporter{"graph": graph},
+		Reports: map[string]signaling.StatusReporter{"graph": graph, "overlay": ov},
 		HTTP:    cfg.HTTP,
 		WebRTC:  cfg.WebRTC,
 		Logger:  log,
 	})
 	if err != nil {
+		ov.Close()
 		graph.Close()
 		return nil, err
 	}
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
 		server.Close()
+		ov.Close()
 		graph.Close()
 		return nil, fmt.Errorf("listen on http %s: %w", cfg.HTTP.Listen, err)
 	}
 	d := &daemon{
-		graph:  graph,
-		server: server,
-		ln:     ln,
-		done:   make(chan error, 1),
-		http:   server.HTTPServer(),
+		graph:   graph,
+		overlay: ov,
+		server:  server,
+		ln:      ln,
+		done:    make(chan error, 1),
+		http:    server.HTTPServer(),
 	}
 	go func() {
 		err := d.http.Serve(ln)
@@ -75,6 +87,7 @@ func (d *daemon) Close() {
 	defer cancel()
 	_ = d.http.Shutdown(ctx)
 	d.server.Close()
+	d.overlay.Close()
 	d.graph.Close()
 }
 

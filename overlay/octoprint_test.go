@@ -1,0 +1,213 @@
+package overlay
+
+import (
+	"context"
+	"math/rand/v2"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/pipcam/pipcam/configs"
+)
+
+var printingRE = regexp.MustCompile(`^Printing (\d+)% · `)
+
+// A whole print on a real OctoPrint: Operational → Printing with rising %
+// → Paused → Printing → Finished, the bar following, and the events
+// started, paused, resumed, done — over the push socket and polling.
+func TestOctoPrintPrint(t *testing.T) {
+	srv := octo(t)
+	for _, tr := range transports() {
+		t.Run(string(tr), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			o, sink := follow(t, srv, printerConfig(srv.URL, srv.APIKey, tr))
+			kinds := collectEvents(o)
+			sink.waitText(t, time.Second, time.Time{}, "temperatures", prefix("Operational · E "))
+			file := "print-" + string(tr) + ".gcode"
+			start := startPrint(t, ctx, srv, sink, file, 12*time.Second)
+			sink.waitText(t, 10*time.Second, start, "Printing at 20% or more", func(s string) bool {
+				m := printingRE.FindStringSubmatch(s)
+				n, _ := strconv.Atoi(safeIndex(m, 1))
+				return m != nil && n >= 20
+			})
+
+			pause := time.Now()
+			if err := srv.Pause(ctx); err != nil {
+				t.Fatal(err)
+			}
+			sink.waitText(t, 3*time.Second, pause, "Paused", prefix("Paused "))
+			resume := time.Now()
+			if err := srv.Resume(ctx); err != nil {
+				t.Fatal(err)
+			}
+			sink.waitText(t, 3*time.Second, resume, "Printing", prefix("Printing"))
+			sink.waitText(t, 30*time.Second, resume, "Finished", prefix("Finished "+file+" · E "))
+
+			// Rising %: never backwards, several steps.
+			var pcts []int
+			for _, s := range sink.Texts() {
+				if m := printingRE.FindStringSubmatch(s); m != nil {
+					n, _ := strconv.Atoi(m[1])
+					pcts = append(pcts, n)
+				}
+			}
+			distinct := 0
+			for i, n := range pcts {
+				if i > 0 && n < pcts[i-1] {
+					t.Errorf("progress went back: %v", pcts)
+					break
+				}
+				if i == 0 || n != pcts[i-1] {
+					distinct++
+				}
+			}
+			if distinct < 4 {
+				t.Errorf("progress shown: %v; want it rising in steps", pcts)
+			}
+			// The bar followed, and went away at the end.
+			bar := sink.Progress()
+			if bar[len(bar)-1] != -1 || !reached(bar, 0.5) {
+				t.Errorf("bar %v", bar)
+			}
+
+			if got := strings.Join(kinds(), " "); got != "started paused resumed done" {
+				t.Errorf("events %q", got)
+			}
+			if r := o.Report(); r.Link.Transport != string(tr) || !r.Link.Connected || r.Source != configs.PrinterOctoPrint {
+				t.Errorf("report %+v", r)
+			}
+		})
+	}
+}
+
+// collectEvents follows o's print events from now on; the returned func
+// ends the subscription and gives the kinds seen, in order.
+func collectEvents(o *Overlay) func() []string {
+	ch, stop := o.Subscribe()
+	got := make(chan []string, 1)
+	go func() {
+		var kinds []string
+		var seq uint64
+		for st := range ch {
+			if st.Event.Seq > seq {
+				if seq > 0 && st.Event.Seq != seq+1 {
+					kinds = append(kinds, "(missed)")
+				}
+				seq = st.Event.Seq
+				kinds = append(kinds, string(st.Event.Kind))
+			}
+		}
+		got <- kinds
+	}()
+	return func() []string {
+		stop()
+		return <-got
+	}
+}
+
+func safeIndex(m []string, i int) string {
+	if i < len(m) {
+		return m[i]
+	}
+	return ""
+}
+
+// reached reports whether any value is at least atLeast.
+func reached(v []float64, atLeast float64) bool {
+	for _, x := range v {
+		if x >= atLeast {
+			return true
+		}
+	}
+	return false
+}
+
+// How long a state change on OctoPrint (pause, resume) takes to reach the
+// sink, push against poll. Logged for the report; each must come within
+// the 3 s the overlay promises.
+func TestOctoPrintLatency(t *testing.T) {
+	srv := octo(t)
+	const cycles = 6
+	for _, tr := range transports() {
+		t.Run(string(tr), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			_, sink := follow(t, srv, printerConfig(srv.URL, srv.APIKey, tr))
+			startPrint(t, ctx, srv, sink, "latency.gcode", 5*time.Minute)
+			var lat []time.Duration
+			for range cycles {
+				// Not a wait for anything: each change comes at a random
+				// point of the poll period, as real ones do, instead of
+				// in step with the poll that showed the last one.
+				time.Sleep(rand.N(time.Second))
+				t0 := time.Now()
+				if err := srv.Pause(ctx); err != nil {
+					t.Fatal(err)
+				}
+				s := sink.waitText(t, 3*time.Second, t0, "Pausing", func(s string) bool {
+					return strings.HasPrefix(s, "Pausing") || strings.HasPrefix(s, "Paused")
+				})
+				lat = append(lat, s.at.Sub(t0))
+				if _, err := srv.WaitState(ctx, "Paused"); err != nil {
+					t.Fatal(err)
+				}
+				sink.waitText(t, 3*time.Second, t0, "Paused", prefix("Paused"))
+				time.Sleep(rand.N(time.Second)) // as above
+				t1 := time.Now()
+				if err := srv.Resume(ctx); err != nil {
+					t.Fatal(err)
+				}
+				s = sink.waitText(t, 3*time.Second, t1, "Printing", func(s string) bool {
+					return strings.HasPrefix(s, "Resuming") || strings.HasPrefix(s, "Printing")
+				})
+				lat = append(lat, s.at.Sub(t1))
+				if _, err := srv.WaitState(ctx, "Printing"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			t.Logf("%s: state change on OctoPrint → text at the sink: p50 %v, max %v over %d changes (%v)",
+				tr, p50(lat).Round(time.Millisecond), maxDuration(lat).Round(time.Millisecond), len(lat), lat)
+			if err := srv.Cancel(ctx); err != nil {
+				t.Fatal(err)
+			}
+			sink.waitText(t, 10*time.Second, time.Time{}, "Cancelled", prefix("Cancelled latency.gcode"))
+		})
+	}
+}
+
+func maxDuration(ds []time.Duration) time.Duration {
+	m := ds[0]
+	for _, d := range ds {
+		m = max(m, d)
+	}
+	return m
+}
+
+// Close ends every goroutine the overlay started, whatever it was doing.
+func TestNoLeakAfterClose(t *testing.T) {
+	srv := octo(t)
+	ready(t, srv)
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	for _, tr := range []configs.PrinterTransport{configs.TransportPush, configs.TransportPoll, configs.TransportAuto} {
+		sink := newRecordSink()
+		o, err := New(context.Background(), printerConfig(srv.URL, srv.APIKey, tr), sink, quietLog())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sink.waitText(t, 5*time.Second, time.Time{}, "Operational", prefix("Operational"))
+		o.Close()
+	}
+	// And one closed while it cannot reach OctoPrint (backing off).
+	sink := newRecordSink()
+	o, err := New(context.Background(), printerConfig("http://127.0.0.1:1", srv.APIKey, configs.TransportAuto), sink, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink.waitText(t, 3*time.Second, time.Time{}, "offline", prefix("OctoPrint offline"))
+	o.Close()
+}
