@@ -15,6 +15,7 @@ packages=(
 	ffmpeg # ffprobe/ffmpeg: the tests' real FLV and H.264 clients
 	haproxy  # signaling tests: OctoPi's /webcam/ proxy in front of pipcam
 	chromium # signaling tests: a real browser viewer (headless)
+	tesseract-ocr tesseract-ocr-eng # e2e tests read the overlay back out of the picture
 	python3 python3-venv # a real OctoPrint from PyPI for the overlay tests and make demo
 )
 

@@ -313,9 +313,15 @@ func warm(t *testing.T, base string) {
 // closes it when the test ends.
 func watch(t *testing.T, base string) *viewer.Viewer {
 	t.Helper()
+	return watchWith(t, base, viewer.Options{Logger: quietLogger()})
+}
+
+// watchWith is watch with the viewer's options given.
+func watchWith(t *testing.T, base string, opts viewer.Options) *viewer.Viewer {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	v, err := viewer.DialWHEP(ctx, base, viewer.Options{Logger: quietLogger()})
+	v, err := viewer.DialWHEP(ctx, base, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

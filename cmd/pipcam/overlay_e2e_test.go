@@ -1,0 +1,292 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/png"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pipcam/pipcam/configs"
+	"github.com/pipcam/pipcam/internal/octoprinttest"
+	"github.com/pipcam/pipcam/internal/viewer"
+)
+
+// The printer's status is in the picture itself: a real OctoPrint with its
+// virtual printer prints, and tesseract reads the overlay back out of
+// frames a WebRTC viewer received and decoded, at the default size
+// (640x480, the fitted font). Killing OctoPrint mid-print shows "offline"
+// while frames keep flowing; it recovers when OctoPrint is back.
+func TestPrinterStatusIsReadableInThePicture(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real OctoPrint, tesseract: not in -short")
+	}
+	if _, err := exec.LookPath("tesseract"); err != nil {
+		t.Fatal("tesseract not installed (apt install tesseract-ocr): run make deps")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	op, err := octoprinttest.Start(ctx, octoprinttest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { op.Close() })
+	if err := op.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := op.Upload(ctx, "benchy.gcode", octoprinttest.GCode(25*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg := testConfig()
+	cfg.Output = configs.Output{Width: 640, Height: 480, Framerate: 15}
+	cfg.Printer.Type = configs.PrinterOctoPrint
+	cfg.Printer.URL = op.URL
+	cfg.Printer.APIKey = configs.Secret(op.APIKey)
+	d := startTestDaemon(t, cfg)
+	base := "http://" + d.HTTPAddr()
+	var gaps gapMeter
+	v := watchWith(t, base, viewer.Options{Logger: quietLogger(), OnAU: gaps.observe})
+
+	read := func(want string) {
+		t.Helper()
+		text := waitOverlayText(t, base, want)
+		time.Sleep(500 * time.Millisecond) // the new text reaches the next frames
+		got := ocr(t, v, 640, 480)
+		after := overlayNow(t, base).Text
+		t.Logf("overlay %q, tesseract read %q", text, got)
+		checkOCR(t, text, after, got)
+	}
+	read("Operational")
+	if err := op.Print(ctx, "benchy.gcode"); err != nil {
+		t.Fatal(err)
+	}
+	waitOverlay(t, base, "printing at 10 % or more", func(o overlayStatus) bool {
+		return strings.HasPrefix(o.Text, "Printing") && o.Progress >= 0.1
+	})
+	read("Printing")
+	if err := op.Pause(ctx); err != nil {
+		t.Fatal(err)
+	}
+	read("Paused")
+	if err := op.Resume(ctx); err != nil {
+		t.Fatal(err)
+	}
+	read("Printing")
+	if _, err := op.WaitState(ctx, "Operational", "Finishing"); err != nil {
+		t.Fatal(err)
+	}
+	read("Finished")
+
+	// OctoPrint dies in the middle of a print: the picture says so within
+	// 3 s, and the stream never stalls for it.
+	if err := op.Print(ctx, "benchy.gcode"); err != nil {
+		t.Fatal(err)
+	}
+	waitOverlayText(t, base, "Printing")
+	gaps.reset()
+	if err := op.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	waitOverlayText(t, base, "offline")
+	if took := time.Since(killed); took > 3*time.Second {
+		t.Fatalf("offline shown %s after the kill, want within 3 s", took)
+	}
+	read("offline")
+	if err := op.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitOverlay(t, base, "recovery after the restart", func(o overlayStatus) bool { return !strings.Contains(o.Text, "OctoPrint offline") })
+	if g := gaps.worst(); g > 200*time.Millisecond {
+		t.Fatalf("the viewer saw a %s gap between frames while OctoPrint was down", g)
+	}
+}
+
+type overlayStatus struct {
+	Text     string  `json:"text"`
+	Progress float64 `json:"progress"`
+}
+
+func overlayNow(t *testing.T, base string) overlayStatus {
+	t.Helper()
+	resp, err := http.Get(base + "/api/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Overlay overlayStatus `json:"overlay"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Overlay
+}
+
+func waitOverlay(t *testing.T, base, what string, cond func(overlayStatus) bool) overlayStatus {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		o := overlayNow(t, base)
+		if cond(o) {
+			return o
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("overlay never showed %s; last %q", what, o.Text)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitOverlayText waits for the overlay text to contain want.
+func waitOverlayText(t *testing.T, base, want string) string {
+	t.Helper()
+	return waitOverlay(t, base, want, func(o overlayStatus) bool { return strings.Contains(o.Text, want) }).Text
+}
+
+// gapMeter keeps the longest time between two frames arriving at a
+// viewer (fed from the viewer's OnAU hook, so it takes no frames away).
+type gapMeter struct {
+	mu   sync.Mutex
+	last time.Time
+	gap  time.Duration
+}
+
+func (g *gapMeter) observe(au viewer.AU) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.last.IsZero() && au.Arrival.Sub(g.last) > g.gap {
+		g.gap = au.Arrival.Sub(g.last)
+	}
+	g.last = au.Arrival
+}
+
+// reset starts a new measurement.
+func (g *gapMeter) reset() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.gap = 0
+}
+
+// worst is the longest gap since reset, counting the time since the last
+// frame (a stream that stopped is a gap too).
+func (g *gapMeter) worst() time.Duration {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return max(g.gap, time.Since(g.last))
+}
+
+// ocr decodes the viewer's next pictures and reads the overlay's line (the
+// top of the picture) with tesseract.
+func ocr(t *testing.T, v *viewer.Viewer, w, h int) string {
+	t.Helper()
+	for len(v.AUs()) > 0 {
+		<-v.AUs()
+	}
+	// From a keyframe, so the decoder has what it needs.
+	if err := v.SendPLI(); err != nil {
+		t.Fatal(err)
+	}
+	var stream bytes.Buffer
+	deadline := time.After(10 * time.Second)
+	for n := 0; n < 8; {
+		select {
+		case au := <-v.AUs():
+			if stream.Len() == 0 && !au.Decodable {
+				continue
+			}
+			stream.Write(au.Data)
+			n++
+		case <-deadline:
+			t.Fatal("no keyframe to read the overlay from")
+		}
+	}
+	cmd := exec.Command("ffmpeg", "-v", "error", "-f", "h264", "-i", "pipe:0", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1")
+	cmd.Stdin = &stream
+	out, err := cmd.Output()
+	if err != nil || len(out) < w*h*3 {
+		t.Fatalf("decode: %v (%d bytes)", err, len(out))
+	}
+	frame := out[len(out)-w*h*3:]
+	// The text line: white glyphs on the shaded box. Tesseract reads dark
+	// text on white best: threshold on brightness, invert, scale up 3x.
+	const lineH, scale = 34, 3
+	img := image.NewGray(image.Rect(0, 0, w*scale, lineH*scale))
+	for y := 0; y < lineH*scale; y++ {
+		for x := 0; x < w*scale; x++ {
+			i := ((y/scale)*w + x/scale) * 3
+			lum := (299*int(frame[i]) + 587*int(frame[i+1]) + 114*int(frame[i+2])) / 1000
+			c := uint8(255)
+			if lum > 200 {
+				c = 0
+			}
+			img.SetGray(x, y, color.Gray{Y: c})
+		}
+	}
+	file := filepath.Join(t.TempDir(), "line.png")
+	f, err := os.Create(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	text, err := exec.Command("tesseract", file, "stdout", "--psm", "7").Output()
+	if err != nil {
+		t.Fatalf("tesseract: %v", err)
+	}
+	return strings.TrimSpace(string(text))
+}
+
+var percentRE = regexp.MustCompile(`(\d+)\s*%`)
+
+// checkOCR: the state word the overlay shows is read back, and so is the
+// progress number, between the one shown before the frame was taken and
+// the one after (a print moves on while frames are decoded).
+func checkOCR(t *testing.T, before, after, got string) {
+	t.Helper()
+	word := strings.Fields(before)[0]
+	if strings.Contains(before, "offline") {
+		word = "offline"
+	}
+	if !strings.Contains(strings.ToLower(got), strings.ToLower(word)) {
+		t.Fatalf("the picture reads %q; want the overlay's %q in it (overlay: %q)", got, word, before)
+	}
+	lo, ok := percentOf(before)
+	if !ok {
+		return
+	}
+	hi, ok := percentOf(after)
+	if !ok {
+		hi = lo
+	}
+	n, ok := percentOf(got)
+	if !ok {
+		t.Fatalf("the picture reads %q: no progress number (overlay: %q)", got, before)
+	}
+	if n < lo || n > hi {
+		t.Fatalf("the picture reads %d%%; the overlay said %d%% before and %d%% after", n, lo, hi)
+	}
+}
+
+func percentOf(s string) (int, bool) {
+	m := percentRE.FindStringSubmatch(s)
+	if m == nil {
+		return 0, false
+	}
+	n, err := strconv.Atoi(m[1])
+	return n, err == nil
+}
