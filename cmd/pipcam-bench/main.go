@@ -30,11 +30,14 @@ func main() {
 	window := flag.Duration("window", 8*time.Second, "how long each CPU/bitrate window is")
 	rounds := flag.Int("rounds", 3, "alternations of 1 and -viewers viewers for the CPU figure")
 	soak := flag.Duration("soak", 10*time.Minute, "how long the 30 fps soak runs (0: skip it)")
-	only := flag.String("only", "", "run one section: viewers or soak (default: all)")
+	only := flag.String("only", "", "run one section: viewers, overlay or soak (default: all)")
 	flag.Parse()
 	var err error
 	if *only == "" || *only == "viewers" {
 		err = run(*bin, *viewers, *joins, *rounds, *window)
+	}
+	if err == nil && (*only == "" || *only == "overlay") {
+		err = runOverlay(*bin, *rounds, *window)
 	}
 	if err == nil && (*only == "" || *only == "soak") && *soak > 0 {
 		err = runSoak(*bin, *soak)
