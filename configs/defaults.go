@@ -27,9 +27,10 @@ func Default() *Config {
 			KeyframeMinGap:   Duration(250 * time.Millisecond),
 		},
 		Overlay: Overlay{Text: "pipcam", Font: "Sans 12", Position: CornerTopLeft},
-		HTTP:    HTTP{Listen: ":8080"},
+		HTTP:    HTTP{Listen: ":8080", TokenFile: DefaultTokenFile},
 		FLV:     FLV{Listen: ":7272"},
 		Log:     Log{Level: LogInfo},
+		JPEG:    JPEG{Enabled: true, Framerate: 5, Quality: 85},
 	}
 }
 
