@@ -166,7 +166,7 @@ func (g *Graph) lookupElements() error {
 	g.encoder = get(nameEncoder)
 	g.flvMux = get(nameFLVMux)
 	g.flvSink = get(nameFLVSink)
-	valve, jpegSink, auSink := get(nameJPEGValve), get(nameJPEGSink), get(nameAUSink)
+	auSink := get(nameAUSink)
 	for _, cp := range g.plan.Cameras {
 		g.cardTexts = append(g.cardTexts, get(cp.PlaceholderText))
 	}
@@ -174,8 +174,8 @@ func (g *Graph) lookupElements() error {
 		return err
 	}
 	g.auSink = app.SinkFromElement(auSink)
-	g.jpeg = &snapshotter{valve: valve, sink: app.SinkFromElement(jpegSink)}
-	return nil
+	g.jpeg, err = g.lookupJPEG()
+	return err
 }
 
 // Close stops the graph and every goroutine it started. It is safe to call
@@ -186,6 +186,7 @@ func (g *Graph) Close() {
 	}
 	g.wg.Wait()
 	g.keyframes.Close()
+	g.jpeg.close()
 	_ = g.pipeline.SetState(gst.StateNull)
 	g.fanout.closeAll()
 }
@@ -355,12 +356,6 @@ func (g *Graph) FLVPort() int {
 	}
 	p, _ := v.(int)
 	return p
-}
-
-// Snapshot returns the current composite as a JPEG, encoding only while
-// someone asks.
-func (g *Graph) Snapshot(ctx context.Context) ([]byte, error) {
-	return g.jpeg.take(ctx)
 }
 
 // dropFLVTags keeps tag events away from flvmux. In streamable mode it

@@ -137,6 +137,7 @@ func (s *Server) routes() chi.Router {
 	r.Options("/api/layout", s.onPreflight)
 	r.Get("/api/layout", s.onLayoutGet)
 	r.With(s.requireToken).Put("/api/layout", s.onLayoutPut)
+	s.mediaRoutes(r)
 	return r
 }
 
