@@ -120,10 +120,6 @@ func (s *jpegSource) pump(t *testing.T, every time.Duration) {
 	t.Cleanup(func() { close(stop); <-done })
 }
 
-func withSource(src VideoSource) func(*Options) {
-	return func(o *Options) { o.Source = src }
-}
-
 func TestSnapshotURLsOfEveryClient(t *testing.T) {
 	src := newJPEGSource(t, 64, 48, 1)
 	_, hs := startServer(t, src, nil)
