@@ -330,3 +330,10 @@ func (g *Graph) lookupJPEG() (*snapshotter, error) {
 	valve.GetStaticPad("src").AddProbe(gst.PadProbeTypeBuffer, s.limitRate)
 	return s, nil
 }
+
+// JPEGSubscribers is how many MJPEG subscriptions are open.
+func (g *Graph) JPEGSubscribers() int {
+	g.jpeg.mu.Lock()
+	defer g.jpeg.mu.Unlock()
+	return len(g.jpeg.subs)
+}
