@@ -10,6 +10,7 @@ packages=(
 	gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
 	gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
 	ffmpeg # ffprobe/ffmpeg: the tests' real FLV and H.264 clients
+	chromium # headless, driven by chromedp: the dashboard's browser test
 )
 
 missing=()
