@@ -101,7 +101,7 @@ func run(bin string, crowd, joins, rounds int, window time.Duration) error {
 	mean, lo, hi := stats(deltas)
 	fmt.Printf("%d more viewers add %.1f points of one core (mean of %d rounds, range %.1f to %.1f) and %.2f MB RSS each\n",
 		crowd-1, mean, len(deltas), lo, hi, rssPerViewer)
-	return nil
+	return measureJPEG(bin, rounds, window)
 }
 
 // dialCrowd connects n viewers and waits until each has a picture; on
@@ -213,7 +213,8 @@ type daemon struct {
 	dir      string
 }
 
-func startDaemon(bin string) (*daemon, error) {
+// extraYAML is appended to the config (e.g. "jpeg:\n  enabled: false\n").
+func startDaemon(bin string, extraYAML ...string) (*daemon, error) {
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("pipcam binary: %w (run make build)", err)
 	}
@@ -222,7 +223,9 @@ func startDaemon(bin string) (*daemon, error) {
 		return nil, err
 	}
 	httpAddr, flvAddr := freePort(), freePort()
-	cfg := fmt.Sprintf("http:\n  listen: %q\nflv:\n  listen: %q\nlog:\n  level: warn\n", httpAddr, flvAddr)
+	// The control token is made in the temporary directory, not /var/lib.
+	cfg := fmt.Sprintf("http:\n  listen: %q\n  token_file: %q\nflv:\n  listen: %q\nlog:\n  level: warn\n",
+		httpAddr, filepath.Join(dir, "token"), flvAddr) + strings.Join(extraYAML, "")
 	cfgPath := filepath.Join(dir, "pipcam.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return nil, err
