@@ -11,6 +11,7 @@ packages=(
 	gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
 	ffmpeg # ffprobe/ffmpeg: the tests' real FLV and H.264 clients
 	chromium # headless, driven by chromedp: the dashboard's browser test
+	python3 # the OctoPrint plugin's client test (standard library only)
 )
 
 missing=()

@@ -59,6 +59,9 @@ class PipcamPlugin(
     def get_assets(self):
         return {"js": ["js/pipcam.js"], "css": ["css/pipcam.css"]}
 
+    def is_template_autoescaped(self):
+        return True
+
     def get_template_configs(self):
         return [
             {"type": "webcam", "name": "pipcam", "template": "pipcam_webcam.jinja2", "custom_bindings": True},
