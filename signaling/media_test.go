@@ -1,7 +1,6 @@
 package signaling
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -12,15 +11,15 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pipcam/pipcam/internal/viewer"
 )
 
 // jpegSource is a VideoSource that also makes JPEG, like the graph: a
@@ -243,17 +242,7 @@ func TestMJPEGFraming(t *testing.T) {
 	src.pump(t, 20*time.Millisecond)
 	_, hs := startServer(t, src, nil)
 	for _, path := range []string{"/?action=stream", "/stream"} {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, hs.URL+path, nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mt, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-		if err != nil || mt != "multipart/x-mixed-replace" || params["boundary"] != mjpegBoundary {
-			t.Fatalf("GET %s: Content-Type %q", path, resp.Header.Get("Content-Type"))
-		}
-		mr := multipart.NewReader(resp.Body, params["boundary"])
+		mr, end := openStream(t, hs.URL+path)
 		for i := 0; i < 3; i++ {
 			part, err := mr.NextPart()
 			if err != nil {
@@ -270,8 +259,7 @@ func TestMJPEGFraming(t *testing.T) {
 				t.Fatalf("part %d is not the JPEG", i)
 			}
 		}
-		cancel()
-		resp.Body.Close()
+		end()
 	}
 	waitFor(t, 5*time.Second, "MJPEG subscriptions to end when their clients leave", func() bool { return src.subscribers() == 0 })
 }
@@ -283,30 +271,15 @@ func TestMJPEGStuckClientIsDropped(t *testing.T) {
 	src.pump(t, 10*time.Millisecond)
 	_, hs := startServer(t, src, nil)
 
-	addr := strings.TrimPrefix(hs.URL, "http://")
-	d := net.Dialer{Control: smallReceiveBuffer}
-	conn, err := d.Dial("tcp", addr)
+	conn, err := viewer.OpenStuckMJPEG(strings.TrimPrefix(hs.URL, "http://"), "/?action=stream")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	fmt.Fprintf(conn, "GET /?action=stream HTTP/1.1\r\nHost: %s\r\n\r\n", addr)
-	// It reads the status line and then nothing more.
-	if line, err := bufio.NewReader(conn).ReadString('\n'); err != nil || !strings.Contains(line, "200") {
-		t.Fatalf("stuck client's status line %q %v", line, err)
-	}
 	waitFor(t, 5*time.Second, "the stuck client's subscription", func() bool { return src.subscribers() == 1 })
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, hs.URL+"/stream", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	_, params, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	mr := multipart.NewReader(resp.Body, params["boundary"])
+	mr, end := openStream(t, hs.URL+"/stream")
+	defer end()
 	got := 0
 	deadline := time.Now().Add(60 * time.Second)
 	for src.subscribers() > 1 {
@@ -339,14 +312,8 @@ func TestMJPEGViewerLimit(t *testing.T) {
 	src := newJPEGSource(t, 16, 16, 1)
 	src.pump(t, 20*time.Millisecond)
 	_, hs := startServer(t, src, func(o *Options) { o.MaxViewers = 1 })
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, hs.URL+"/stream", nil)
-	first, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer first.Body.Close()
+	_, end := openStream(t, hs.URL+"/stream")
+	defer end()
 	resp, body := do(t, http.MethodGet, hs.URL+"/?action=stream", "", "", nil)
 	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "too many") {
 		t.Fatalf("second viewer over a limit of 1: %d %q", resp.StatusCode, body)
@@ -357,14 +324,22 @@ func TestMJPEGViewerLimit(t *testing.T) {
 	}
 }
 
-// smallReceiveBuffer keeps a test client's TCP window small, so a client
-// that stops reading fills the server's buffers in moments, not megabytes.
-func smallReceiveBuffer(_, _ string, c syscall.RawConn) error {
-	var serr error
-	if err := c.Control(func(fd uintptr) {
-		serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
-	}); err != nil {
-		return err
+// openStream GETs an MJPEG URL, checks it is mjpg-streamer's multipart
+// stream and returns a reader of its parts; end closes it.
+func openStream(t *testing.T, url string) (*multipart.Reader, func()) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
 	}
-	return serr
+	mt, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if resp.StatusCode != http.StatusOK || err != nil || mt != "multipart/x-mixed-replace" || params["boundary"] != mjpegBoundary {
+		resp.Body.Close()
+		cancel()
+		t.Fatalf("GET %s: %d, Content-Type %q", url, resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	return multipart.NewReader(resp.Body, params["boundary"]), func() { cancel(); resp.Body.Close() }
 }

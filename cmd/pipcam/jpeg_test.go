@@ -1,22 +1,21 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"image/jpeg"
 	"io"
-	"net"
 	"net/http"
 	"os/exec"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pipcam/pipcam/internal/viewer"
 )
 
 // These run the real daemon (GStreamer graph, x264enc, jpegenc) and read
@@ -169,7 +168,10 @@ func TestStuckMJPEGClientLeavesWebRTCAlone(t *testing.T) {
 		}
 	}()
 
-	conn := stuckMJPEGClient(t, d.HTTPAddr())
+	conn, err := viewer.OpenStuckMJPEG(d.HTTPAddr(), "/?action=stream")
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer conn.Close()
 	waitJPEGSubscribers(t, d, 1)
 	dropped := time.Now()
@@ -187,30 +189,6 @@ func TestStuckMJPEGClientLeavesWebRTCAlone(t *testing.T) {
 		t.Fatalf("the WebRTC viewer saw a %s gap while an MJPEG client was stuck", maxGap)
 	}
 	t.Logf("WebRTC viewer: %d access units, longest gap %s", arrived, maxGap.Round(time.Millisecond))
-}
-
-// stuckMJPEGClient opens the MJPEG stream with a tiny receive window, reads
-// the status line and never reads again.
-func stuckMJPEGClient(t *testing.T, addr string) net.Conn {
-	t.Helper()
-	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
-		var serr error
-		if err := c.Control(func(fd uintptr) {
-			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
-		}); err != nil {
-			return err
-		}
-		return serr
-	}}
-	conn, err := d.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Fprintf(conn, "GET /?action=stream HTTP/1.1\r\nHost: %s\r\n\r\n", addr)
-	if line, err := bufio.NewReader(conn).ReadString('\n'); err != nil || !strings.Contains(line, " 200 ") {
-		t.Fatalf("MJPEG status line %q %v", line, err)
-	}
-	return conn
 }
 
 func waitJPEGSubscribers(t *testing.T, d *daemon, n int) {
