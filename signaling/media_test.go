@@ -12,6 +12,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -342,4 +343,26 @@ func openStream(t *testing.T, url string) (*multipart.Reader, func()) {
 		t.Fatalf("GET %s: %d, Content-Type %q", url, resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	return multipart.NewReader(resp.Body, params["boundary"]), func() { cancel(); resp.Body.Close() }
+}
+
+// The stream outlives the HTTP server's read and write timeouts (they are
+// there for slow signaling clients, not for viewers that keep watching).
+func TestMJPEGOutlivesServerTimeouts(t *testing.T) {
+	src := newJPEGSource(t, 16, 16, 1)
+	src.pump(t, 50*time.Millisecond)
+	s, _ := startServer(t, src, nil)
+	hs := httptest.NewUnstartedServer(s.Handler())
+	hs.Config.ReadTimeout, hs.Config.WriteTimeout = 500*time.Millisecond, 500*time.Millisecond
+	hs.Start()
+	defer hs.Close()
+	mr, end := openStream(t, hs.URL+"/?action=stream")
+	defer end()
+	deadline := time.Now().Add(2 * time.Second) // four times the timeouts
+	for n := 0; time.Now().Before(deadline); n++ {
+		part, err := mr.NextPart()
+		if err != nil {
+			t.Fatalf("stream ended after %d pictures: %v", n, err)
+		}
+		_, _ = io.Copy(io.Discard, part)
+	}
 }

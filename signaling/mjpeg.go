@@ -54,8 +54,12 @@ func (m *mediaHandlers) onMJPEG(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "multipart/x-mixed-replace;boundary="+mjpegBoundary)
 	h.Set("Cache-Control", "no-store, no-cache, must-revalidate, max-age=0")
 	h.Set("Pragma", "no-cache")
-	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
+	// The stream lasts as long as the client watches: no server read
+	// deadline (when it passed, net/http would cancel the request); writes
+	// get a deadline per picture below.
+	_ = rc.SetReadDeadline(time.Time{})
+	w.WriteHeader(http.StatusOK)
 	if err := rc.Flush(); err != nil {
 		return
 	}

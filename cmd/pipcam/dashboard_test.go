@@ -101,6 +101,35 @@ func TestDashboardInChromium(t *testing.T) {
 		screenshot(t, ctx, "dashboard-mjpeg.png")
 	})
 
+	// The overlay section as /api/status carries it when pipcam follows a
+	// printer (overlay.Report: source, text, progress, printer{source,
+	// state, state_text, job{file, progress %, left_s, layer, layers}}).
+	t.Run("shows the print", func(t *testing.T) {
+		ctx := tab(t, browser, `const realFetch = window.fetch;
+			window.fetch = async (url, opts) => {
+				const res = await realFetch(url, opts);
+				if (!String(url).endsWith('api/status')) return res;
+				const st = await res.json();
+				st.overlay = {source: 'octoprint', text: 'Printing 42%', progress: 0.42,
+					printer: {source: 'OctoPrint', state: 'printing', state_text: 'Printing',
+						job: {file: 'benchy.gcode', progress: 42.4, left_s: 3720, layer: 17, layers: 120}}};
+				return new Response(JSON.stringify(st), {status: 200, headers: {'Content-Type': 'application/json'}});
+			};`)
+		navigate(t, ctx, base)
+		line := poll[string](t, ctx, `!document.getElementById('print').hidden && document.getElementById('print-pct').textContent`, 10*time.Second, "the print box")
+		for _, want := range []string{"42.4 %", "layer 17 of 120", "1 h 2 min left"} {
+			if !strings.Contains(line, want) {
+				t.Fatalf("print figures %q lack %q", line, want)
+			}
+		}
+		if v := eval[float64](t, ctx, `document.getElementById('print-progress').value`); v < 42 || v > 43 {
+			t.Fatalf("progress bar at %v, want 42.4", v)
+		}
+		if text := eval[string](t, ctx, `document.getElementById('print-state').textContent + '|' + document.getElementById('print-text').textContent`); text != "Printing|benchy.gcode\nPrinting 42%" {
+			t.Fatalf("print state and text %q", text)
+		}
+	})
+
 	t.Run("fits a phone", func(t *testing.T) {
 		ctx := tab(t, browser, "")
 		if err := chromedp.Do(ctx, chromedp.Emulate(device.IPhone12)); err != nil {

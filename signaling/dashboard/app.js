@@ -247,18 +247,31 @@
 
   const num = (x) => (typeof x === 'number' ? String(Math.round(x * 10) / 10) : '–');
 
-  // showPrint shows the printer's state from the overlay section of
-  // /api/status when there is one: {state, progress (percent), text}.
+  // showPrint shows the printer from the overlay section of /api/status
+  // when there is a printer: its state in words, the job's progress
+  // (percent), file, layer and time left, and the overlay's text.
   function showPrint(o) {
     const box = $('print');
-    if (!o || (!o.state && o.progress == null && !o.text)) { box.hidden = true; return; }
+    const printer = (o && o.printer) || {};
+    if (!o || !printer.source) { box.hidden = true; return; }
     box.hidden = false;
-    $('print-state').textContent = o.state || '';
-    const p = typeof o.progress === 'number' ? Math.max(0, Math.min(100, o.progress)) : null;
-    $('print-pct').textContent = p != null ? `${p.toFixed(1)} %` : '';
+    const job = printer.job || {};
+    $('print-state').textContent = printer.state_text || printer.state || '';
+    const p = typeof job.progress === 'number' ? Math.max(0, Math.min(100, job.progress)) : null;
     const bar = $('print-progress');
     if (p != null) bar.value = p; else bar.removeAttribute('value');
-    $('print-text').textContent = o.text || '';
+    const parts = [];
+    if (p != null) parts.push(`${p.toFixed(1)} %`);
+    if (job.layer != null) parts.push(`layer ${job.layer}` + (job.layers != null ? ` of ${job.layers}` : ''));
+    if (typeof job.left_s === 'number') parts.push(`${duration(job.left_s)} left`);
+    $('print-pct').textContent = parts.join(' · ');
+    $('print-text').textContent = [job.file, o.text].filter(Boolean).join('\n');
+  }
+
+  function duration(s) {
+    const h = Math.floor(s / 3600);
+    const m = Math.round((s % 3600) / 60);
+    return h ? `${h} h ${m} min` : `${m} min`;
   }
 
   // ---- layout
