@@ -45,7 +45,7 @@ type CameraPlan struct {
 //
 //	cameras (+ a placeholder card each) -> compositor -> textoverlay -> tee raw
 //	raw -> encoder -> h264parse -> tee h264 -> appsink (Go) | flvmux -> tcpserversink
-//	raw -> valve (closed) -> jpegenc -> appsink (snapshots on demand)
+//	raw -> valve (closed) -> jpegenc -> appsink (JPEG on demand)
 //
 // exists reports whether an element factory is installed; it picks the encoder.
 func Build(cfg *configs.Config, exists func(string) bool) (*Plan, error) {
@@ -126,21 +126,6 @@ func Build(cfg *configs.Config, exists func(string) bool) (*Plan, error) {
 			}},
 		}},
 		{"flv", flvChain(cfg.FLV)},
-		{"jpeg", []Item{
-			PadRef{Element: nameRawTee},
-			// Closed until a snapshot is asked for: no JPEG work otherwise.
-			Element{Factory: "valve", Name: nameJPEGValve, Props: []Prop{{"drop", Bool(true)}}},
-			Element{Factory: "queue", Props: leakyQueue(1)},
-			Element{Factory: "jpegenc", Props: []Prop{{"quality", Int(85)}}},
-			Element{Factory: "appsink", Name: nameJPEGSink, Props: []Prop{
-				{"sync", Bool(false)},
-				// Behind a closed valve it never prerolls; async=false keeps it
-				// from holding the whole pipeline out of PLAYING.
-				{"async", Bool(false)},
-				{"max-buffers", Int(1)},
-				{"drop", Bool(true)},
-			}},
-		}},
 	}
 	for _, s := range steps {
 		if err := d.Add(s.chain...); err != nil {
@@ -153,7 +138,35 @@ func Build(cfg *configs.Config, exists func(string) bool) (*Plan, error) {
 	if err := d.Add(barChain(p.Bar.Fill, cfg.Overlay.ProgressBar.Color, out.Framerate)...); err != nil {
 		return nil, fmt.Errorf("progress bar: %w", err)
 	}
+	if cfg.JPEG.Enabled {
+		if err := d.Add(jpegChain(cfg)...); err != nil {
+			return nil, fmt.Errorf("jpeg: %w", err)
+		}
+	}
 	return p, nil
+}
+
+// jpegChain makes snapshots and MJPEG from the raw composite. The valve is
+// closed unless someone asks (see snapshot.go), so it costs nothing
+// otherwise; while it is open a probe on its src pad drops frames down to
+// the MJPEG rate before they cost an encode; the leaky queue puts jpegenc
+// on its own thread, so a slow encode never holds back the compositor and
+// the H.264 branch.
+func jpegChain(cfg *configs.Config) []Item {
+	return []Item{
+		PadRef{Element: nameRawTee},
+		Element{Factory: "valve", Name: nameJPEGValve, Props: []Prop{{"drop", Bool(true)}}},
+		Element{Factory: "queue", Props: leakyQueue(1)},
+		Element{Factory: "jpegenc", Props: []Prop{{"quality", Int(cfg.JPEG.Quality)}}},
+		Element{Factory: "appsink", Name: nameJPEGSink, Props: []Prop{
+			{"sync", Bool(false)},
+			// Behind a closed valve it never prerolls; async=false keeps it
+			// from holding the whole pipeline out of PLAYING.
+			{"async", Bool(false)},
+			{"max-buffers", Int(1)},
+			{"drop", Bool(true)},
+		}},
+	}
 }
 
 // sourceChain captures one camera and feeds its compositor pad.

@@ -40,6 +40,7 @@ type Graph struct {
 
 	keyframes *keyframer
 	fanout    fanout
+	jpeg      *snapshotter // snapshots and MJPEG, across pipeline rebuilds
 
 	mu          sync.Mutex
 	cur         *run // nil while a rebuild is under way
@@ -112,6 +113,7 @@ func New(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*Graph, er
 		failed:      make(chan error, 1),
 	}
 	g.keyframes = newKeyframer(cfg.Encoder.KeyframeMinGap.D(), g.forceKeyUnit)
+	g.jpeg = newSnapshotter(cfg.JPEG.Enabled, cfg.Output.Framerate, cfg.MJPEGRate())
 	g.started = time.Now()
 	r, err := g.startRun(ctx, 0)
 	if errors.Is(err, ErrNoPicture) {
@@ -208,6 +210,7 @@ func (g *Graph) Close() {
 	if r != nil {
 		r.close()
 	}
+	g.jpeg.close()
 	g.fanout.closeAll()
 }
 
@@ -462,16 +465,6 @@ func (g *Graph) FLVPort() int {
 	}
 	p, _ := v.(int)
 	return p
-}
-
-// Snapshot returns the current composite as a JPEG, encoding only while
-// someone asks.
-func (g *Graph) Snapshot(ctx context.Context) ([]byte, error) {
-	r := g.current()
-	if r == nil {
-		return nil, errors.New("snapshot: the graph is being rebuilt")
-	}
-	return r.jpeg.take(ctx)
 }
 
 // InjectError makes a named element of the running pipeline report an

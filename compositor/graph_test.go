@@ -3,7 +3,6 @@ package compositor
 import (
 	"bytes"
 	"context"
-	"image/jpeg"
 	"io"
 	"log/slog"
 	"os/exec"
@@ -276,28 +275,6 @@ func TestPlaceholderReplacesACamera(t *testing.T) {
 	}
 	if err := g.SetPlaceholder("zz", true); err == nil {
 		t.Fatal("unknown camera accepted")
-	}
-}
-
-func TestSnapshotOnDemand(t *testing.T) {
-	g := startGraph(t, testConfig())
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for i := 0; i < 2; i++ {
-		data, err := g.Snapshot(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := jpeg.Decode(bytes.NewReader(data))
-		if err != nil {
-			t.Fatalf("snapshot is not a JPEG: %v", err)
-		}
-		if b := img.Bounds(); b.Dx() != 320 || b.Dy() != 240 {
-			t.Fatalf("snapshot is %v, want 320x240", b)
-		}
-	}
-	if v, _ := g.current().jpeg.valve.GetProperty("drop"); v != true {
-		t.Fatalf("JPEG valve left open (drop=%v)", v)
 	}
 }
 

@@ -190,3 +190,39 @@ func TestSamplesAreReleasedAtOnce(t *testing.T) {
 		t.Fatalf("%d more GstBuffers alive after 300 pictures: samples are held until GC", growth)
 	}
 }
+
+// An MJPEG subscriber keeps its subscription across a rebuild and gets
+// pictures from the new pipeline; a snapshot afterwards works.
+func TestJPEGSurvivesARebuild(t *testing.T) {
+	g := startGraph(t, testConfig())
+	frames, cancel, err := g.SubscribeJPEG(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+	next := func(what string) {
+		t.Helper()
+		select {
+		case b, ok := <-frames:
+			if !ok || len(b) < 100 || b[0] != 0xff || b[1] != 0xd8 {
+				t.Fatalf("%s: not a JPEG (open %v, %d bytes)", what, ok, len(b))
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%s: no JPEG", what)
+		}
+	}
+	next("before")
+	if err := g.InjectError(nameEncoder, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, g, 30*time.Second, "a rebuilt graph", func(st Status) bool { return st.Rebuilds == 1 && st.Playing })
+	for len(frames) > 0 {
+		<-frames
+	}
+	next("after the rebuild")
+	ctx, cancelCtx := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancelCtx()
+	if _, err := g.Snapshot(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

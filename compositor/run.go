@@ -24,7 +24,9 @@ type run struct {
 	flvMux   *gst.Element
 	flvSink  *gst.Element
 	auSink   *app.Sink
-	jpeg     *snapshotter
+	// The JPEG branch (nil when turned off); the Graph's snapshotter
+	// attaches to it once the run plays.
+	jpegValve, jpegSink *gst.Element
 	// cardTexts are the placeholder cards' textoverlays, in camera order.
 	cardTexts []*gst.Element
 
@@ -89,6 +91,12 @@ func (g *Graph) startRun(ctx context.Context, ptsBase time.Duration) (*run, erro
 	defer timer.Stop()
 	select {
 	case <-r.started:
+		if r.jpegValve != nil {
+			if err := g.jpeg.attach(r.jpegValve, r.jpegSink); err != nil {
+				r.close()
+				return nil, err
+			}
+		}
 		return r, nil
 	case err := <-r.startErr:
 		r.close()
@@ -117,20 +125,25 @@ func (r *run) lookupElements() error {
 	r.encoder = get(nameEncoder)
 	r.flvMux = get(nameFLVMux)
 	r.flvSink = get(nameFLVSink)
-	valve, jpegSink, auSink := get(nameJPEGValve), get(nameJPEGSink), get(nameAUSink)
+	auSink := get(nameAUSink)
 	for _, cp := range r.g.plan.Cameras {
 		r.cardTexts = append(r.cardTexts, get(cp.PlaceholderText))
+	}
+	if r.g.cfg.JPEG.Enabled {
+		r.jpegValve, r.jpegSink = get(nameJPEGValve), get(nameJPEGSink)
 	}
 	if err != nil {
 		return err
 	}
 	r.auSink = app.SinkFromElement(auSink)
-	r.jpeg = &snapshotter{valve: valve, sink: app.SinkFromElement(jpegSink)}
 	return nil
 }
 
 // close stops the run's goroutines and the pipeline. Safe to call twice.
 func (r *run) close() {
+	if r.jpegValve != nil {
+		r.g.jpeg.detach()
+	}
 	if r.cancel != nil {
 		r.cancel()
 	}

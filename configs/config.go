@@ -16,6 +16,7 @@ type Config struct {
 	FLV     FLV      `yaml:"flv"`
 	WebRTC  WebRTC   `yaml:"webrtc"`
 	Log     Log      `yaml:"log"`
+	JPEG    JPEG     `yaml:"jpeg"`
 }
 
 // Camera is one video source. Which fields apply depends on Type.
@@ -103,6 +104,9 @@ type HTTP struct {
 	// AllowedOrigins may call control endpoints from a browser (CORS);
 	// viewing endpoints answer every origin.
 	AllowedOrigins []Origin `yaml:"allowed_origins"`
+	// TokenFile holds the control token made at first start when Token is
+	// empty; "" turns that off.
+	TokenFile TokenFile `yaml:"token_file"`
 }
 
 // FLV is the H.264-in-FLV TCP server that VLC opens as tcp://host:port.
@@ -129,4 +133,15 @@ type ICEServer struct {
 // Log configures logging.
 type Log struct {
 	Level LogLevel `yaml:"level"`
+}
+
+// JPEG is the on-demand JPEG branch: snapshots and the MJPEG stream.
+type JPEG struct {
+	// Enabled false leaves the branch out of the graph (snapshot and MJPEG
+	// endpoints then answer 404).
+	Enabled bool `yaml:"enabled"`
+	// Framerate is the MJPEG stream's rate; it never exceeds the output's.
+	Framerate int `yaml:"framerate"`
+	// Quality is jpegenc's quality, 10-100.
+	Quality int `yaml:"quality"`
 }

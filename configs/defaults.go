@@ -32,9 +32,10 @@ func Default() *Config {
 			ProgressBar: ProgressBar{Show: true, Position: EdgeBottom, Height: 6, Color: "#2ea043", Track: "#00000080"},
 		},
 		Printer: Printer{Type: PrinterNone, URL: "http://127.0.0.1:5000", Transport: TransportAuto},
-		HTTP:    HTTP{Listen: ":8080"},
+		HTTP:    HTTP{Listen: ":8080", TokenFile: DefaultTokenFile},
 		FLV:     FLV{Listen: ":7272"},
 		Log:     Log{Level: LogInfo},
+		JPEG:    JPEG{Enabled: true, Framerate: 5, Quality: 85},
 	}
 }
 

@@ -29,7 +29,7 @@ func TestExampleNamesEveryField(t *testing.T) {
 		}
 	}
 	_, names := yamlFields(reflect.TypeFor[Config]())
-	for _, section := range []any{Camera{}, Output{}, Layout{}, Encoder{}, Overlay{}, ProgressBar{}, Printer{}, HTTP{}, FLV{}, WebRTC{}, ICEServer{}, Log{}} {
+	for _, section := range []any{Camera{}, Output{}, Layout{}, Encoder{}, Overlay{}, ProgressBar{}, Printer{}, HTTP{}, FLV{}, WebRTC{}, ICEServer{}, Log{}, JPEG{}} {
 		_, n := yamlFields(reflect.TypeOf(section))
 		names = append(names, n...)
 	}

@@ -18,6 +18,10 @@ func (c *Config) problems() []*FieldError {
 	errs = append(errs, listenProblems(c.HTTP, c.FLV)...)
 	errs = append(errs, prefixed("http", c.HTTP.problems())...)
 	errs = append(errs, prefixed("webrtc", c.WebRTC.problems())...)
+	if err := c.HTTP.TokenFile.check(); err != nil {
+		errs = append(errs, &FieldError{Field: "http.token_file", Err: err})
+	}
+	errs = append(errs, prefixed("jpeg", c.JPEG.problems())...)
 	if err := c.Log.Level.check(); err != nil {
 		errs = append(errs, &FieldError{Field: "log.level", Err: err})
 	}

@@ -129,6 +129,19 @@ func TestParseRules(t *testing.T) {
 		// log
 		{"log ok", lines("log:", "  level: debug"), ""},
 		{"log bad", lines("log:", "  level: verbose"), "pipcam.yaml:2: log.level: unknown log level \"verbose\" (valid: debug, info, warn, error)"},
+
+		// http.token_file
+		{"token file ok", lines("http:", "  token_file: /home/pi/.pipcam-token"), ""},
+		{"token file off", lines("http:", "  token_file: \"\""), ""},
+		{"token file relative", lines("http:", "  token_file: token"), "pipcam.yaml:2: http.token_file: \"token\" must be an absolute path"},
+		{"token file dir", lines("http:", "  token_file: /var/lib/pipcam/"), "pipcam.yaml:2: http.token_file: \"/var/lib/pipcam/\" names a directory"},
+
+		// jpeg
+		{"jpeg ok", lines("jpeg:", "  enabled: false", "  framerate: 30", "  quality: 10"), ""},
+		{"jpeg fps zero", lines("jpeg:", "  framerate: 0"), "pipcam.yaml:2: jpeg.framerate: must be 1-30, got 0"},
+		{"jpeg fps big", lines("jpeg:", "  framerate: 31"), "pipcam.yaml:2: jpeg.framerate: must be 1-30, got 31"},
+		{"jpeg quality", lines("jpeg:", "  quality: 101"), "pipcam.yaml:2: jpeg.quality: must be 10-100, got 101"},
+		{"jpeg enabled not bool", lines("jpeg:", "  enabled: maybe"), "pipcam.yaml:2: jpeg.enabled:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { wantParse(t, tt.doc, tt.want) })
@@ -163,5 +176,17 @@ func TestZeroConfigInvalid(t *testing.T) {
 		if !strings.Contains(err.Error(), field) {
 			t.Errorf("missing %s in:\n%s", field, err)
 		}
+	}
+}
+
+// The MJPEG stream never runs faster than the picture it encodes.
+func TestMJPEGRateCapsAtOutput(t *testing.T) {
+	c := Default()
+	if got := c.MJPEGRate(); got != 5 {
+		t.Errorf("default MJPEG rate %d, want 5", got)
+	}
+	c.JPEG.Framerate, c.Output.Framerate = 30, 10
+	if got := c.MJPEGRate(); got != 10 {
+		t.Errorf("MJPEG rate %d with output at 10 fps, want 10", got)
 	}
 }

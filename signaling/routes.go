@@ -42,6 +42,7 @@ func (s *Server) viewing(r chi.Router) {
 	r.Get("/api/status", s.onStatus)
 	r.Get("/api/layout", s.layout.onGet(s))
 	r.Get("/api/overlay", s.overlayStyle.onGet(s))
+	s.mediaRoutes(r)
 }
 
 // control: everything that changes what others see.

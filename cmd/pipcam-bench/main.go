@@ -113,7 +113,7 @@ func run(bin string, crowd, joins, rounds int, window time.Duration) error {
 	mean, lo, hi := stats(deltas)
 	fmt.Printf("%d more viewers add %.1f points of one core (mean of %d rounds, range %.1f to %.1f) and %.2f MB RSS each\n",
 		crowd-1, mean, len(deltas), lo, hi, rssPerViewer)
-	return nil
+	return measureJPEG(bin, rounds, window)
 }
 
 // dialCrowd connects n viewers and waits until each has a picture; on
@@ -236,7 +236,9 @@ func startDaemon(bin, extraYAML string, env []string) (*daemon, error) {
 		return nil, err
 	}
 	httpAddr, flvAddr := freePort(), freePort()
-	cfg := fmt.Sprintf("http:\n  listen: %q\nflv:\n  listen: %q\nlog:\n  level: warn\n", httpAddr, flvAddr) + extraYAML
+	// The control token is made in the temporary directory, not /var/lib.
+	cfg := fmt.Sprintf("http:\n  listen: %q\n  token_file: %q\nflv:\n  listen: %q\nlog:\n  level: warn\n",
+		httpAddr, filepath.Join(dir, "token"), flvAddr) + extraYAML
 	cfgPath := filepath.Join(dir, "pipcam.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return nil, err

@@ -85,10 +85,17 @@ func (d *daemon) HTTPAddr() string { return d.ln.Addr().String() }
 func (d *daemon) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	_ = d.http.Shutdown(ctx)
+	// Shutdown waits for open responses; MJPEG streams end only when the
+	// graph closes their subscriptions, so both run together.
+	shutdown := make(chan struct{})
+	go func() {
+		_ = d.http.Shutdown(ctx)
+		close(shutdown)
+	}()
 	d.server.Close()
 	d.overlay.Close()
 	d.graph.Close()
+	<-shutdown
 }
 
 // runDaemon runs until ctx ends or the HTTP server fails, telling systemd
@@ -131,8 +138,11 @@ func printURLs(log *slog.Logger, httpAddr string, flvPort int) {
 	}
 	base := "http://" + net.JoinHostPort(host, port)
 	log.Info("serving",
+		"dashboard", base+"/",
 		"whep", base+"/whep",
 		"camera_streamer", base+"/webrtc",
+		"snapshot", base+"/?action=snapshot",
+		"mjpeg", base+"/?action=stream",
 		"status", base+"/api/status",
 		"flv", fmt.Sprintf("tcp://%s", net.JoinHostPort(host, fmt.Sprint(flvPort))))
 }

@@ -32,6 +32,7 @@ commands:
   check-config    validate the config and print the effective settings
   print-pipeline  print the GStreamer graph as a gst-launch-1.0 line
   list-cameras    list the V4L2 cameras GStreamer can see
+  token           print the control token for the dashboard and plugin
   version         print the version
 
 Without -config, pipcam reads ` + defaultConfigPath + ` if it exists,
@@ -83,8 +84,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return checkConfig(stdout, cfg, source)
 	case "print-pipeline":
 		return printPipeline(stdout, stderr, cfg)
+	case "token":
+		return printToken(stdout, stderr, cfg, source)
 	case "run":
 		log := newLogger(stderr, cfg.Log.Level.Level())
+		if err := applyControlToken(cfg, log); err != nil {
+			log.Error("pipcam stopped", "error", err)
+			return 1
+		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		if err := runDaemon(ctx, cfg, source, log); err != nil {
@@ -163,6 +170,8 @@ func tokenState(h configs.HTTP) string {
 	switch {
 	case h.Token.Reveal() != "":
 		return "set"
+	case h.TokenFile != "":
+		return "kept in " + string(h.TokenFile) + ", made at first start; pipcam token shows it"
 	case h.IsLoopback():
 		return "not needed on loopback"
 	default:
