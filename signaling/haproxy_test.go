@@ -2,91 +2,15 @@ package signaling
 
 import (
 	"context"
-	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pipcam/pipcam/internal/haproxytest"
 	"github.com/pipcam/pipcam/internal/viewer"
 )
-
-// octoPiHAProxy is OctoPi's rule for the webcam: /webcam/ goes to
-// 127.0.0.1:8080 with the prefix stripped and no header about it;
-// everything else goes to OctoPrint.
-const octoPiHAProxy = `global
-	maxconn 256
-defaults
-	mode http
-	option http-server-close
-	option forwardfor
-	timeout connect 5s
-	timeout client 15min
-	timeout server 15min
-frontend public
-	bind 127.0.0.1:%d
-	use_backend webcam if { path_beg /webcam/ }
-	default_backend octoprint
-backend octoprint
-	server octoprint1 %s
-backend webcam
-	http-request replace-path /webcam/(.*) /\1
-	server webcam1 %s
-`
-
-// startHAProxy runs a real haproxy in front of webcam (pipcam) and
-// octoprint and returns its base URL.
-func startHAProxy(t *testing.T, webcam, octoprint string) string {
-	t.Helper()
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Fatal("haproxy not installed: run make deps (Debian package haproxy)")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cfg := filepath.Join(t.TempDir(), "haproxy.cfg")
-	if err := os.WriteFile(cfg, fmt.Appendf(nil, octoPiHAProxy, port, octoprint, webcam), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var out logBuffer
-	cmd := exec.Command(bin, "-db", "-f", cfg)
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start haproxy: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	})
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	waitFor(t, 10*time.Second, "haproxy listening", func() bool {
-		select {
-		case <-exited:
-			t.Fatalf("haproxy exited:\n%s", out.String())
-		default:
-		}
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-	return "http://" + addr
-}
 
 func hostPort(u string) string { return strings.TrimPrefix(u, "http://") }
 
@@ -104,7 +28,7 @@ func TestBehindOctoPiHAProxy(t *testing.T) {
 		http.Error(w, "this is OctoPrint, not the webcam: "+r.Method+" "+r.URL.Path, http.StatusMethodNotAllowed)
 	}))
 	t.Cleanup(octoprint.Close)
-	proxy := startHAProxy(t, hostPort(pipcam.URL), hostPort(octoprint.URL))
+	proxy := haproxytest.Start(t, hostPort(pipcam.URL), hostPort(octoprint.URL))
 	base := proxy + "/webcam"
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

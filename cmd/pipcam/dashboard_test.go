@@ -42,8 +42,8 @@ func TestDashboardInChromium(t *testing.T) {
 		if size[0] != cfg.Output.Width || size[1] != cfg.Output.Height {
 			t.Fatalf("video is %dx%d, want the composite's %dx%d", size[0], size[1], cfg.Output.Width, cfg.Output.Height)
 		}
-		f1 := framesDecoded(t, ctx)
-		poll[bool](t, ctx, framesAbove(f1+15), 10*time.Second, "frames to keep decoding")
+		f1 := framesDecodedBy(t, ctx, dashboardPC)
+		poll[bool](t, ctx, framesDecodedAbove(dashboardPC, f1+15), 10*time.Second, "frames to keep decoding")
 
 		// Without the token the swap is refused and the page says what to do.
 		click(t, ctx, "#swap")
@@ -65,7 +65,7 @@ func TestDashboardInChromium(t *testing.T) {
 		if saved := eval[string](t, ctx, `localStorage.getItem('pipcam.token')`); saved != cfg.HTTP.Token.Reveal() {
 			t.Fatalf("token kept as %q", saved)
 		}
-		f2 := framesDecoded(t, ctx)
+		f2 := framesDecodedBy(t, ctx, dashboardPC)
 		click(t, ctx, "#swap")
 		deadline := time.Now().Add(10 * time.Second)
 		for l := getLayout(t, base); l.Main != "b" || l.Inset != "a"; l = getLayout(t, base) {
@@ -74,7 +74,7 @@ func TestDashboardInChromium(t *testing.T) {
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
-		poll[bool](t, ctx, framesAbove(f2+15), 10*time.Second, "frames to keep decoding after the swap")
+		poll[bool](t, ctx, framesDecodedAbove(dashboardPC, f2+15), 10*time.Second, "frames to keep decoding after the swap")
 		if st := eval[string](t, ctx, `window.pipcam.pc.connectionState`); st != "connected" {
 			t.Fatalf("peer connection %s after the swap", st)
 		}
@@ -146,17 +146,23 @@ func TestDashboardInChromium(t *testing.T) {
 	})
 }
 
-// framesDecodedJS reads the player's own getStats(), not the page's figures.
-const framesDecodedJS = `(async () => { const s = await window.pipcam.pc.getStats(); let f = 0;
-	s.forEach(r => { if (r.type === 'inbound-rtp' && r.kind === 'video') f = r.framesDecoded; }); return f; })()`
+// dashboardPC is the dashboard player's peer connection.
+const dashboardPC = `window.pipcam.pc`
 
-func framesAbove(n int) string {
-	return `(async () => (await ` + framesDecodedJS + `) > ` + strconv.Itoa(n) + `)()`
+// framesDecodedOf reads the player's own getStats() (pc is a JavaScript
+// expression for its RTCPeerConnection), not figures a page shows.
+func framesDecodedOf(pc string) string {
+	return `(async () => { const s = await ` + pc + `.getStats(); let f = 0;
+	s.forEach(r => { if (r.type === 'inbound-rtp' && r.kind === 'video') f = r.framesDecoded; }); return f; })()`
 }
 
-func framesDecoded(t *testing.T, ctx context.Context) int {
+func framesDecodedAbove(pc string, n int) string {
+	return `(async () => (await ` + framesDecodedOf(pc) + `) > ` + strconv.Itoa(n) + `)()`
+}
+
+func framesDecodedBy(t *testing.T, ctx context.Context, pc string) int {
 	t.Helper()
-	return eval[int](t, ctx, framesDecodedJS)
+	return eval[int](t, ctx, framesDecodedOf(pc))
 }
 
 func getLayout(t *testing.T, base string) configs.Layout {

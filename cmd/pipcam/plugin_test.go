@@ -4,22 +4,20 @@ import (
 	"context"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 )
 
 // The OctoPrint plugin's pipcam client (standard-library Python) against
 // the real daemon: snapshots, live layout changes with the token, refusals
-// with pipcam's reasons. The plugin inside a real OctoPrint is tested with
-// internal/octoprinttest.
+// with pipcam's reasons. The plugin inside a real OctoPrint is tested by
+// TestOctoPrintWebcam.
 func TestPluginClient(t *testing.T) {
 	need(t, "python3")
 	cfg := testConfig()
 	cfg.HTTP.Token = "plugin-test-token-0123456789"
 	d := startTestDaemon(t, cfg)
-	_, here, _, _ := runtime.Caller(0)
-	tests := filepath.Join(filepath.Dir(here), "..", "..", "image", "octoprint_pipcam", "tests")
+	tests := filepath.Join(pluginProject(), "tests")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

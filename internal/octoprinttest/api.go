@@ -12,6 +12,13 @@ import (
 	"time"
 )
 
+// API makes one request to OctoPrint's API with the admin's key (body,
+// if not nil, as JSON) and returns the reply's body; a status other than
+// want is an error carrying OctoPrint's reply.
+func (s *Server) API(ctx context.Context, method, path string, body any, want int) ([]byte, error) {
+	return s.call(ctx, method, path, body, want)
+}
+
 // call makes one API request with the key and wants the given status.
 func (s *Server) call(ctx context.Context, method, path string, body any, want int) ([]byte, error) {
 	var rd io.Reader

@@ -22,9 +22,10 @@ var quietPlugins = []string{
 	"firmware_check", "file_check", "errortracking", "health_check", "pluginmanager",
 }
 
-// writeBaseDir writes config.yaml and users.yaml with a new user, API key
-// and password.
-func (s *Server) writeBaseDir(autoconnect bool) error {
+// writeBaseDir writes config.yaml (the harness's settings with
+// opt.Settings merged over them), logging.yaml and users.yaml with a new
+// user, API key and password.
+func (s *Server) writeBaseDir(opt Options) error {
 	s.User = "pipcam"
 	s.APIKey = randomHex(16)
 	s.Password = randomHex(8)
@@ -41,7 +42,7 @@ func (s *Server) writeBaseDir(autoconnect bool) error {
 		"serial": map[string]any{
 			"port":        "VIRTUAL",
 			"baudrate":    115200,
-			"autoconnect": autoconnect,
+			"autoconnect": opt.Autoconnect,
 		},
 		"plugins": map[string]any{
 			"_disabled": quietPlugins,
@@ -52,6 +53,7 @@ func (s *Server) writeBaseDir(autoconnect bool) error {
 			},
 		},
 	}
+	merge(config, opt.Settings)
 	users := map[string]any{
 		"_version": 2,
 		s.User: map[string]any{
@@ -63,7 +65,15 @@ func (s *Server) writeBaseDir(autoconnect bool) error {
 			"settings":    map[string]any{},
 		},
 	}
-	for name, doc := range map[string]any{"config.yaml": config, "users.yaml": users} {
+	docs := map[string]any{"config.yaml": config, "users.yaml": users}
+	if len(opt.DebugLoggers) > 0 {
+		loggers := map[string]any{}
+		for _, name := range opt.DebugLoggers {
+			loggers[name] = map[string]any{"level": "DEBUG"}
+		}
+		docs["logging.yaml"] = map[string]any{"loggers": loggers}
+	}
+	for name, doc := range docs {
 		data, err := yaml.Marshal(doc)
 		if err != nil {
 			return fmt.Errorf("octoprint %s: %w", name, err)
@@ -73,6 +83,18 @@ func (s *Server) writeBaseDir(autoconnect bool) error {
 		}
 	}
 	return nil
+}
+
+// merge sets src's values in dst, descending into maps both have.
+func merge(dst, src map[string]any) {
+	for k, v := range src {
+		sub, ok := v.(map[string]any)
+		if have, isMap := dst[k].(map[string]any); ok && isMap {
+			merge(have, sub)
+			continue
+		}
+		dst[k] = v
+	}
 }
 
 func randomHex(n int) string {

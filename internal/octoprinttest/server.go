@@ -30,6 +30,15 @@ type Options struct {
 	BaseDir string
 	// Autoconnect connects the virtual printer when the server starts.
 	Autoconnect bool
+	// Plugins are OctoPrint plugins' Python projects (directories with a
+	// pyproject.toml) installed before the server starts (InstallPlugin).
+	Plugins []string
+	// Settings are merged into config.yaml over the harness's own, e.g.
+	// {"webcam": {"ffmpeg": "/usr/bin/ffmpeg"}}.
+	Settings map[string]any
+	// DebugLoggers are OctoPrint's loggers (e.g. "octoprint.timelapse")
+	// that log at DEBUG level to the console log (LogTail).
+	DebugLoggers []string
 }
 
 // Server is one running OctoPrint.
@@ -68,9 +77,15 @@ func Start(ctx context.Context, opt Options) (*Server, error) {
 		return nil, err
 	}
 	s.URL = "http://127.0.0.1:" + strconv.Itoa(s.port)
-	if err := s.writeBaseDir(opt.Autoconnect); err != nil {
+	if err := s.writeBaseDir(opt); err != nil {
 		s.cleanup()
 		return nil, err
+	}
+	for _, dir := range opt.Plugins {
+		if err := s.InstallPlugin(ctx, dir); err != nil {
+			s.cleanup()
+			return nil, err
+		}
 	}
 	if err := s.start(ctx); err != nil {
 		s.cleanup()
@@ -147,7 +162,7 @@ func (s *Server) start(ctx context.Context) error {
 	cmd := exec.Command(s.bin, "serve", "--iknowwhatimdoing", "--basedir", s.BaseDir,
 		"--host", "127.0.0.1", "--port", strconv.Itoa(s.port))
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.Env = append(os.Environ(), "NO_COLOR=1", "PYTHONUNBUFFERED=1")
+	cmd.Env = append(os.Environ(), "NO_COLOR=1", "PYTHONUNBUFFERED=1", "PYTHONPATH="+s.sitePath())
 	// Its own process group, killed with the test binary if that dies.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

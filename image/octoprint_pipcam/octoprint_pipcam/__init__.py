@@ -54,6 +54,17 @@ class PipcamPlugin(
     def get_settings_version(self):
         return 1
 
+    def on_settings_migrate(self, target, current):
+        if current is None:
+            # Installed just now: pipcam becomes OctoPrint's default webcam
+            # (the Control tab, apps reading the settings API) and its
+            # snapshot webcam (timelapses), unless the user had picked a
+            # webcam other than the bundled classic one.
+            for key in ("defaultWebcam", "snapshotWebcam"):
+                if self._settings.global_get(["webcam", key]) in (None, "", "classic"):
+                    self._settings.global_set(["webcam", key], WEBCAM_NAME)
+                    self._logger.info("pipcam is now OctoPrint's %s", key)
+
     # ~~ AssetPlugin, TemplatePlugin
 
     def get_assets(self):

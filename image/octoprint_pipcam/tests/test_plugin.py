@@ -65,6 +65,23 @@ class PluginTest(unittest.TestCase):
         cam = p.get_webcam_configurations()[0]
         self.assertNotIn("secret-token", repr(cam.model_dump() if hasattr(cam, "model_dump") else cam.dict()))
 
+    def test_installing_makes_pipcam_the_default_webcam(self):
+        for key in ("defaultWebcam", "snapshotWebcam"):
+            self.settings.set(["webcam", key], "classic")
+        self.plugin().on_settings_migrate(1, None)
+        for key in ("defaultWebcam", "snapshotWebcam"):
+            self.assertEqual(self.settings.get(["webcam", key]), "pipcam", key)
+
+    def test_installing_keeps_a_webcam_the_user_chose(self):
+        for key in ("defaultWebcam", "snapshotWebcam"):
+            self.settings.set(["webcam", key], "multicam")
+        self.plugin().on_settings_migrate(1, None)
+        # A later settings version migrates nothing of OctoPrint's.
+        self.settings.set(["webcam", "snapshotWebcam"], "classic")
+        self.plugin().on_settings_migrate(2, 1)
+        self.assertEqual(self.settings.get(["webcam", "defaultWebcam"]), "multicam")
+        self.assertEqual(self.settings.get(["webcam", "snapshotWebcam"]), "classic")
+
     def test_snapshot_from_pipcam(self):
         url = os.environ.get("PIPCAM_URL")
         if not url:

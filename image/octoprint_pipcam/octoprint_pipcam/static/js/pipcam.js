@@ -129,6 +129,20 @@ $(function () {
             return !!(l && l.inset);
         });
 
+        // OctoPrint 1.11's Control tab shows the first of several webcams
+        // (by name: "Classic Webcam") unless this browser picked one. Show
+        // pipcam when it is OctoPrint's default webcam (the plugin makes
+        // it so when installed) and the browser has no choice of its own.
+        self.onAllBound = function () {
+            var key = "core.control.selectedCamera"; // OctoPrint's own key
+            try {
+                if (!localStorage[key] && self.settings.webcam_defaultWebcam() === "pipcam" &&
+                    document.getElementById("webcam_plugin_pipcam_link")) {
+                    localStorage[key] = "#webcam_plugin_pipcam";
+                }
+            } catch (e) { /* no storage: OctoPrint's own choice */ }
+        };
+
         self.onWebcamVisibilityChange = function (visible) {
             self.visible = visible;
             if (visible) {
