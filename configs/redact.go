@@ -6,6 +6,9 @@ package configs
 func (c Config) Redact() *Config {
 	r := c.Clone()
 	r.HTTP.Token = r.HTTP.Token.redact()
+	for i := range r.Cameras {
+		r.Cameras[i].Password = r.Cameras[i].Password.redact()
+	}
 	for i := range r.WebRTC.ICEServers {
 		r.WebRTC.ICEServers[i].Credential = r.WebRTC.ICEServers[i].Credential.redact()
 	}
