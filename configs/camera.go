@@ -131,8 +131,8 @@ func (c Camera) sourceProblems() []*FieldError {
 		}
 	}
 	for _, f := range []struct {
-		name string
-		set  bool
+		name  string
+		set   bool
 		types string
 	}{
 		{"pattern", c.Pattern != "", "test"},
