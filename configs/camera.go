@@ -46,6 +46,15 @@ func (c Camera) PictureSize(out Output) (w, h int) {
 // reconnected, unless the camera sets stall_timeout.
 const DefaultStallTimeout = 2 * time.Second
 
+// StallAfter is the camera's stall timeout: its own, else the default (a
+// config built in code may leave it 0; Parse fills it in).
+func (c Camera) StallAfter() time.Duration {
+	if c.StallTimeout == 0 {
+		return DefaultStallTimeout
+	}
+	return c.StallTimeout.D()
+}
+
 // camerasProblems checks the list as a whole and then each camera.
 func camerasProblems(cams []Camera, out Output) []*FieldError {
 	var errs []*FieldError
@@ -89,7 +98,8 @@ func (c Camera) problems(out Output) []*FieldError {
 	errs = append(errs, prefixed("crop", c.Crop.problems(w, h))...)
 	// Two frame intervals at least, so a slow snapshot camera is not
 	// taken for a stalled one between two pictures.
-	if least := max(2*time.Second/time.Duration(max(fps, 1)), 500*time.Millisecond); c.StallTimeout.D() < least || c.StallTimeout.D() > time.Minute {
+	if least := max(2*time.Second/time.Duration(max(fps, 1)), 500*time.Millisecond); c.StallTimeout != 0 &&
+		(c.StallTimeout.D() < least || c.StallTimeout.D() > time.Minute) {
 		errs = append(errs, fieldErrorf("stall_timeout", "must be %s-1m at %d frames per second, got %s", least, fps, c.StallTimeout))
 	}
 	return errs

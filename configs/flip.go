@@ -14,7 +14,13 @@ const (
 
 var flips = []Flip{FlipNone, FlipHorizontal, FlipVertical}
 
-func (f Flip) check() error { return checkEnum(f, "flip", flips) }
+// check accepts "" as none, for configs built in code.
+func (f Flip) check() error {
+	if f == "" {
+		return nil
+	}
+	return checkEnum(f, "flip", flips)
+}
 
 // UnmarshalYAML accepts "" as "not set": the camera defaults make it none.
 func (f *Flip) UnmarshalYAML(n *yaml.Node) error {
