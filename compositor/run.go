@@ -200,4 +200,3 @@ func (r *run) injectError(element, text string) error {
 	}
 	return nil
 }
-
