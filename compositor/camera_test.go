@@ -2,6 +2,9 @@ package compositor
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
+	"image"
 	"image/color"
 	"strings"
 	"testing"
@@ -221,5 +224,115 @@ func TestCardText(t *testing.T) {
 	long := cardText("b", ErrCameraStalled)
 	if !strings.HasPrefix(long, "camera b: reconnecting…\n") || strings.Count(long, "\n") != 1 {
 		t.Fatalf("card %q", long)
+	}
+}
+
+// IP camera credentials: the right ones give the picture, wrong ones a
+// status that says so; the password is in no log line and no status.
+func TestIPCameraCredentials(t *testing.T) {
+	const pw = "pw-5be1c9d0"
+	srv, err := camtest.NewMJPEG(320, 240, 15, green)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	srv.RequireAuth("viewer", pw)
+	for _, tt := range []struct {
+		name string
+		cam  configs.Camera
+	}{
+		{"mjpeg", configs.Camera{Type: configs.CameraMJPEG, URL: srv.StreamURL()}},
+		{"snapshot", configs.Camera{Type: configs.CameraSnapshot, URL: srv.SnapshotURL(), Framerate: 5}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			for _, pass := range []string{pw, "wrong-" + pw} {
+				cfg := testConfig()
+				cam := tt.cam
+				cam.Name, cam.Width, cam.Height, cam.Username, cam.Password = "b", 320, 240, "viewer", configs.Secret(pass)
+				cfg.Cameras[1] = cam
+				cfg.Layout.Size = 0.5
+				g := startGraphLogging(t, cfg, &logs)
+				aus, cancel := g.Subscribe(256)
+				if pass == pw {
+					waitPicture(t, g, aus, 10*time.Second, "green inset", insetArea, func(r camtest.Region) bool { return r.Near(greenF, 40) })
+				} else {
+					st := waitSource(t, g, "b", 10*time.Second, "b failed", func(s SourceStatus) bool { return s.State == string(CameraFailed) })
+					if !strings.Contains(st.Error, "401") || !strings.Contains(st.Error, "check username and password") {
+						t.Errorf("status error %q does not say the credentials were refused", st.Error)
+					}
+				}
+				js, _ := json.Marshal(g.Status())
+				if strings.Contains(string(js), pw) {
+					t.Errorf("the password is in the status: %s", js)
+				}
+				cancel()
+				g.Close()
+			}
+			if strings.Contains(logs.String(), pw) {
+				t.Errorf("the password is in the log:\n%s", logs.String())
+			}
+		})
+	}
+}
+
+// Rotation, flip and crop, on a real picture: halves of two colours.
+func TestRotateFlipCrop(t *testing.T) {
+	blueF := [3]float64{0, 0, 255}
+	split := func(vertical bool) image.Image {
+		img := image.NewRGBA(image.Rect(0, 0, 320, 240))
+		for y := 0; y < 240; y++ {
+			for x := 0; x < 320; x++ {
+				c := color.RGBA{255, 0, 0, 255} // red left (or top)
+				if !vertical && x >= 160 || vertical && y >= 120 {
+					c = color.RGBA{0, 0, 255, 255} // blue right (or bottom)
+				}
+				img.Set(x, y, c)
+			}
+		}
+		return img
+	}
+	type probe struct {
+		box  [4]int
+		want [3]float64 // {-1,...}: black (letterbox)
+	}
+	black := [3]float64{0, 0, 0}
+	for _, tt := range []struct {
+		name     string
+		picture  image.Image
+		cam      configs.Camera
+		expected []probe
+	}{
+		{"flip horizontal", split(false), configs.Camera{Flip: configs.FlipHorizontal},
+			[]probe{{[4]int{20, 60, 140, 200}, blueF}, {[4]int{180, 60, 300, 200}, redF}}},
+		// Cutting the right half leaves a 160x240 red picture, letterboxed.
+		{"crop right half", split(false), configs.Camera{Crop: configs.Crop{Right: 160}},
+			[]probe{{[4]int{100, 60, 220, 200}, redF}, {[4]int{4, 60, 60, 200}, black}}},
+		// Red top turned clockwise is on the right; 240x320 is letterboxed
+		// to 180x240 at x=70.
+		{"rotate 90", split(true), configs.Camera{Rotate: 90},
+			[]probe{{[4]int{80, 40, 150, 200}, blueF}, {[4]int{170, 40, 240, 200}, redF}, {[4]int{4, 40, 60, 200}, black}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, err := camtest.NewMJPEG(320, 240, 15, green)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			if err := srv.SetPicture(tt.picture); err != nil {
+				t.Fatal(err)
+			}
+			cam := tt.cam
+			cam.Name, cam.Type, cam.URL, cam.Width, cam.Height = "a", configs.CameraMJPEG, srv.StreamURL(), 320, 240
+			cfg := testConfig()
+			cfg.Cameras = []configs.Camera{cam}
+			cfg.Layout = configs.Layout{Mode: configs.LayoutSingle, Main: "a", Corner: configs.CornerBottomRight, Size: 0.3}
+			g := startGraph(t, cfg)
+			aus, cancel := g.Subscribe(256)
+			defer cancel()
+			for _, p := range tt.expected {
+				waitPicture(t, g, aus, 10*time.Second, fmt.Sprintf("colour %v at %v", p.want, p.box), p.box, func(r camtest.Region) bool { return r.Near(p.want, 50) })
+			}
+		})
 	}
 }

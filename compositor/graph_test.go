@@ -32,12 +32,19 @@ func testConfig() *configs.Config {
 
 func startGraph(t *testing.T, cfg *configs.Config) *Graph {
 	t.Helper()
+	return startGraphLogging(t, cfg, io.Discard)
+}
+
+// startGraphLogging is startGraph with the graph's log (debug and up)
+// written to w.
+func startGraphLogging(t *testing.T, cfg *configs.Config, w io.Writer) *Graph {
+	t.Helper()
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("test config: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	g, err := New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	g, err := New(ctx, cfg, slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatalf("start graph: %v", err)
 	}

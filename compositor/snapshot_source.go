@@ -66,7 +66,11 @@ func fetchSnapshot(ctx context.Context, client *http.Client, cam configs.Camera)
 		return nil, fmt.Errorf("fetch snapshot: %s", shortNetError(err))
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return nil, fmt.Errorf("fetch snapshot: HTTP %s: check username and password", resp.Status)
+	default:
 		return nil, fmt.Errorf("fetch snapshot: HTTP %s", resp.Status)
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxSnapshot+1))
