@@ -153,7 +153,9 @@ func TestV4L2BranchesRender(t *testing.T) {
 			cfg := configs.Default()
 			cfg.Cameras = []configs.Camera{c}
 			cfg.Layout = configs.Layout{Mode: configs.LayoutSingle, Main: "desk", Corner: configs.CornerBottomRight, Size: 0.3}
-			exists := func(f string) bool { return tt.onPi || (f != "v4l2jpegdec" && f != "v4l2h264dec" && f != "v4l2h264enc") }
+			exists := func(f string) bool {
+				return tt.onPi || (f != "v4l2jpegdec" && f != "v4l2h264dec" && f != "v4l2h264enc")
+			}
 			plan, err := Build(cfg, exists)
 			if err != nil {
 				t.Fatal(err)
