@@ -25,8 +25,8 @@ var (
 	greenF = [3]float64{0, 200, 0}
 	// In 320x240 with the inset at half the width, bottom-right, margin 16:
 	// the inset is 160x120 at (144,104).
-	mainArea  = [4]int{20, 40, 130, 100}  // main camera, clear of the inset
-	mainCard  = [4]int{10, 80, 140, 140}  // the left part of main's card text
+	mainArea  = [4]int{20, 40, 130, 100}   // main camera, clear of the inset
+	mainCard  = [4]int{10, 80, 140, 140}   // the left part of main's card text
 	insetArea = [4]int{152, 112, 296, 216} // inside the inset
 )
 
