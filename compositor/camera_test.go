@@ -2,10 +2,15 @@ package compositor
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -335,4 +340,32 @@ func TestRotateFlipCrop(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A V4L2 device that vanishes is looked for again by its path at every
+// attempt: gone, then back (here a file standing in for the by-id link,
+// which v4l2src then opens and rejects: no capture device attaches here).
+func TestV4L2DeviceIsLookedForAgainByItsPath(t *testing.T) {
+	dev := filepath.Join(t.TempDir(), "usb-046d_HD_Pro_Webcam_C920_42B15FEF-video-index0")
+	cfg := testConfig()
+	cfg.Cameras[1] = configs.Camera{Name: "b", Type: configs.CameraV4L2, Device: dev, Format: configs.FormatAuto}
+	// Not cfg.Validate: the stand-in is not under /dev.
+	g, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	st := waitSource(t, g, "b", 10*time.Second, "b not present", func(s SourceStatus) bool {
+		return s.State == string(CameraFailed) && strings.Contains(s.Error, "is not present (unplugged?)")
+	})
+	if !strings.Contains(st.Error, dev) {
+		t.Fatalf("error %q does not name the device path", st.Error)
+	}
+	if err := os.WriteFile(dev, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st = waitSource(t, g, "b", 10*time.Second, "b tried at the path again", func(s SourceStatus) bool {
+		return s.Error != "" && !strings.Contains(s.Error, "not present")
+	})
+	t.Logf("with the path back: %s (after %d reconnects)", st.Error, st.Reconnects)
 }

@@ -21,8 +21,21 @@ func probeV4L2(device string) ([]V4L2Mode, error) {
 	if err != nil {
 		return nil, fmt.Errorf("probe %s: %w", device, err)
 	}
-	defer func() { _ = src.SetState(gst.StateNull) }()
-	if err := src.SetState(gst.StateReady); err != nil {
+	// In a pipeline of its own, so that why it cannot open the device
+	// comes on a bus to read.
+	p, err := gst.NewPipeline("")
+	if err != nil {
+		return nil, fmt.Errorf("probe %s: %w", device, err)
+	}
+	if err := p.Add(src); err != nil {
+		return nil, fmt.Errorf("probe %s: %w", device, err)
+	}
+	defer func() { _ = p.SetState(gst.StateNull) }()
+	if err := p.SetState(gst.StateReady); err != nil {
+		if msg := p.GetPipelineBus().TimedPopFiltered(0, gst.MessageError); msg != nil {
+			gerr := msg.ParseError()
+			return nil, fmt.Errorf("open %s: %s%s", device, gerr.Error(), debugSuffix(gerr.DebugString()))
+		}
 		return nil, fmt.Errorf("open %s: %w", device, err)
 	}
 	caps := src.GetStaticPad("src").QueryCaps(nil)
