@@ -199,6 +199,18 @@ func (s *MJPEGServer) waitStall(r *http.Request) bool {
 	}
 }
 
+// next is the picture to send now, after any stall; false when the
+// request ended meanwhile.
+func (s *MJPEGServer) next(r *http.Request) ([]byte, bool) {
+	if !s.waitStall(r) {
+		return nil, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.served++
+	return s.jpeg, true
+}
+
 const boundary = "123456789000000000000987654321" // what an ESP32-CAM sends
 
 func (s *MJPEGServer) stream(w http.ResponseWriter, r *http.Request) {
@@ -211,13 +223,10 @@ func (s *MJPEGServer) stream(w http.ResponseWriter, r *http.Request) {
 	tick := time.NewTicker(time.Second / time.Duration(max(s.fps, 1)))
 	defer tick.Stop()
 	for {
-		if !s.waitStall(r) {
+		pic, ok := s.next(r)
+		if !ok {
 			return
 		}
-		s.mu.Lock()
-		pic := s.jpeg
-		s.served++
-		s.mu.Unlock()
 		if _, err := fmt.Fprintf(w, "--%s\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n", boundary, len(pic)); err != nil {
 			return
 		}
@@ -239,13 +248,10 @@ func (s *MJPEGServer) stream(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *MJPEGServer) snapshot(w http.ResponseWriter, r *http.Request) {
-	if !s.waitStall(r) {
+	pic, ok := s.next(r)
+	if !ok {
 		return
 	}
-	s.mu.Lock()
-	pic := s.jpeg
-	s.served++
-	s.mu.Unlock()
 	w.Header().Set("Content-Type", "image/jpeg")
 	_, _ = w.Write(pic)
 }
