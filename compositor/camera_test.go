@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,6 +29,25 @@ var (
 	greenF = [3]float64{0, 200, 0}
 	redF   = [3]float64{255, 0, 0}
 )
+
+// syncBuffer is a log destination that tests may read while the graph
+// writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
 
 // insetArea is where the inset camera of ipConfig lands (size 0.5,
 // bottom-right, margin 16, in 320x240): 160x120 at (144,104). The inner
@@ -104,9 +124,17 @@ func TestMJPEGCameraComesAndGoes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	g := startGraph(t, ipConfig(srv.StreamURL()))
+	var logs syncBuffer
+	g := startGraphLogging(t, ipConfig(srv.StreamURL()), &logs)
 	aus, cancel := g.Subscribe(256)
 	defer cancel()
+	// The mixer's latency is configured (no "Impossible to configure
+	// latency" warning on each query) and nothing else warns.
+	defer func() {
+		if l := logs.String(); strings.Contains(l, "graph warning") {
+			t.Errorf("the mixer warned:\n%s", l)
+		}
+	}()
 	waitPicture(t, g, aus, 10*time.Second, "green inset", insetArea, func(r camtest.Region) bool { return r.Near(greenF, 40) })
 	if st := source(t, g, "b"); st.State != string(CameraPlaying) || st.FPS < 5 || st.LastFrame == nil {
 		t.Fatalf("status while playing: %+v", st)
@@ -250,7 +278,7 @@ func TestIPCameraCredentials(t *testing.T) {
 		{"snapshot", configs.Camera{Type: configs.CameraSnapshot, URL: srv.SnapshotURL(), Framerate: 5}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			var logs bytes.Buffer
+			var logs syncBuffer
 			for _, pass := range []string{pw, "wrong-" + pw} {
 				cfg := testConfig()
 				cam := tt.cam
@@ -368,4 +396,23 @@ func TestV4L2DeviceIsLookedForAgainByItsPath(t *testing.T) {
 		return s.Error != "" && !strings.Contains(s.Error, "not present")
 	})
 	t.Logf("with the path back: %s (after %d reconnects)", st.Error, st.Reconnects)
+}
+
+// An RTSP camera over UDP (the tests under a viewer use TCP): its H.264 is
+// received, decoded and mixed.
+func TestRTSPCameraOverUDP(t *testing.T) {
+	srv, err := camtest.StartRTSP(t.TempDir(), "blue", 320, 240, 15)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	cfg := testConfig()
+	cfg.Cameras[0] = configs.Camera{Name: "a", Type: configs.CameraRTSP, URL: srv.URL(), Transport: configs.TransportUDP, Width: 320, Height: 240}
+	g := startGraph(t, cfg)
+	aus, cancel := g.Subscribe(256)
+	defer cancel()
+	waitPicture(t, g, aus, 15*time.Second, "the blue RTSP camera", mainArea, func(r camtest.Region) bool { return r.Near([3]float64{0, 0, 255}, 50) })
+	if st := source(t, g, "a"); st.State != string(CameraPlaying) || st.URL != srv.URL() {
+		t.Fatalf("status %+v", st)
+	}
 }

@@ -23,7 +23,7 @@ func TestBuildV4L2Sources(t *testing.T) {
 		`v4l2src name=cam0 device="/dev/v4l/by-id/usb-046d_C920-video-index0" do-timestamp=true ! image/jpeg,width=1280,height=720,framerate=30/1 ! jpegdec ! videoconvert ! videoscale ! video/x-raw,format=I420,width=1280,height=720,pixel-aspect-ratio=1/1 ! intervideosink name=cam0out channel="pipcam-cam0" sync=false`,
 		`v4l2src name=cam1 device="/dev/video2" do-timestamp=true ! video/x-raw,format=YUY2,width=640,height=480,framerate=15/1 ! videoconvert ! videoscale ! video/x-raw,format=I420,width=640,height=480,pixel-aspect-ratio=1/1 ! intervideosink name=cam1out channel="pipcam-cam1" sync=false`,
 		// Each camera comes into the mixer from its channel, at twice the output rate.
-		`intervideosrc name=in1 channel="pipcam-cam1" timeout=4000000000 ! video/x-raw,format=I420,width=640,height=480,pixel-aspect-ratio=1/1,framerate=30/1 ! mix.sink_1`,
+		`intervideosrc name=in1 channel="pipcam-cam1" timeout=4000000000 ! video/x-raw,format=I420,width=640,height=480,pixel-aspect-ratio=1/1,framerate=30/1 ! queue max-size-buffers=2 max-size-bytes=0 max-size-time=0 leaky=downstream ! mix.sink_1`,
 		// 16:9 main letterboxed in 4:3: 640x360 at y=60.
 		"sink_0::xpos=0 sink_0::ypos=60 sink_0::width=640 sink_0::height=360",
 	} {

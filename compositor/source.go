@@ -100,8 +100,8 @@ func pictureCaps(cp CameraPlan, fps int) Caps {
 //
 // It runs at twice the output rate: it takes the channel's picture when it
 // makes a buffer and then waits for that buffer's time, so at the output
-// rate every picture would wait a whole output interval (67 ms at 15 fps,
-// measured 91 ms median); at twice the rate half that (measured 20 ms).
+// rate every picture would wait an output interval or more (measured 78 ms
+// median at 15 fps); at twice the rate about half that (measured 36 ms).
 // The mixer keeps the newest and drops the other; no pixels are copied.
 func mixerInput(cp CameraPlan, outputFPS int) []Item {
 	return []Item{
@@ -110,6 +110,10 @@ func mixerInput(cp CameraPlan, outputFPS int) []Item {
 			{"timeout", Int(inputTimeout(cp.Camera))},
 		}},
 		pictureCaps(cp, 2*outputFPS),
+		// intervideosrc answers the latency query with a maximum of 0:
+		// without a buffer the mixer cannot configure its latency (it warns
+		// "Impossible to configure latency" on every query) and mistimes.
+		Element{Factory: "queue", Props: leakyQueue(2)},
 		PadRef{Element: nameMixer, Pad: cp.Pad},
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"image/color"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -93,6 +94,17 @@ func (r *recorder) gap() (time.Duration, time.Time) {
 	return r.maxGap, r.gapAt
 }
 
+// loadAverage is /proc/loadavg's first three figures: a gap on a machine
+// shared by many jobs is worth reading next to it.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	return strings.Join(f[:min(3, len(f))], " ")
+}
+
 // picture is one decoded picture and when its access unit arrived.
 type picture struct {
 	rgb     []byte
@@ -145,7 +157,7 @@ func (r *recorder) waitFor(t *testing.T, since time.Time, d time.Duration, what 
 		if time.Now().After(deadline) {
 			t.Fatalf("no %s within %s (last: %s)", what, d, last)
 		}
-		time.Sleep(250 * time.Millisecond)
+		time.Sleep(400 * time.Millisecond)
 	}
 }
 
@@ -271,9 +283,9 @@ func TestIPCamerasComeAndGoUnderAViewer(t *testing.T) {
 	rec.waitFor(t, returned, 10*time.Second, "inset back after both were down", insetArea, near(greenF))
 
 	gap, at := rec.gap()
-	t.Logf("longest wait between two access units at the viewer: %s", gap.Round(time.Millisecond))
+	t.Logf("longest wait between two access units at the viewer: %s (machine load %s)", gap.Round(time.Millisecond), loadAverage())
 	if gap > 300*time.Millisecond {
-		t.Errorf("the viewer waited %s for a picture (at %s), want no gap over 300 ms", gap, at.Format("15:04:05.000"))
+		t.Errorf("the viewer waited %s for a picture (at %s; machine load %s), want no gap over 300 ms", gap, at.Format("15:04:05.000"), loadAverage())
 	}
 }
 

@@ -72,7 +72,9 @@ func (s *RTSPServer) Start() error {
 }
 
 func (s *RTSPServer) startOnce() error {
-	cmd := exec.Command(python, append([]string{s.script, strconv.Itoa(s.port)}, s.args...)...)
+	// Niced like a camera elsewhere on the network: its encoding does not
+	// take the CPU from the pipcam under test.
+	cmd := exec.Command("nice", append([]string{"-n", "10", python, s.script, strconv.Itoa(s.port)}, s.args...)...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return err
