@@ -6,8 +6,10 @@ import (
 	"image/color"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -92,6 +94,35 @@ func (r *recorder) gap() (time.Duration, time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.maxGap, r.gapAt
+}
+
+// favourDaemon raises this test process's threads (the daemon under test
+// runs in it; threads started later inherit it) above the other jobs of a
+// shared machine, by 5 nice steps, as pipcam has its Pi to itself: the
+// frame gaps measured are then the daemon's, not the neighbours'. The
+// camera servers and the decoders run niced. Without the right to raise
+// priority the test runs as it is.
+func favourDaemon(t *testing.T) {
+	if err := setNice(-5); err != nil {
+		t.Logf("cannot raise the test's priority (%v): frame gaps include the machine's other load", err)
+	}
+	t.Cleanup(func() { _ = setNice(0) })
+}
+
+// setNice sets every thread of this process to a nice value.
+func setNice(n int) error {
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return err
+	}
+	for _, task := range tasks {
+		if tid, err := strconv.Atoi(task.Name()); err == nil {
+			if err := syscall.Setpriority(syscall.PRIO_PROCESS, tid, n); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // loadAverage is /proc/loadavg's first three figures: a gap on a machine
@@ -226,6 +257,7 @@ func (o outage) run(t *testing.T, rec *recorder) time.Duration {
 }
 
 func TestIPCamerasComeAndGoUnderAViewer(t *testing.T) {
+	favourDaemon(t)
 	rtsp, err := camtest.StartRTSP(t.TempDir(), "blue", 320, 240, 15)
 	if err != nil {
 		t.Fatal(err)
