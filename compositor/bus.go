@@ -4,18 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/go-gst/go-gst/gst"
 )
 
-// watchBus reads this run's bus. Every error is recorded for /api/status.
-// Before the first picture an error stops start-up (naming the camera when
-// it comes from a camera's chain). After it, an error in a camera's chain
-// switches that camera to its placeholder so the stream goes on for every
-// viewer; any other error, or end-of-stream, ends the run and the Graph
-// builds a new one.
+// watchBus reads the mixer pipeline's bus. Every error is recorded for
+// /api/status. Before the first picture an error stops start-up; after it,
+// an error or end-of-stream ends the run and the Graph builds a new one.
+// The cameras are pipelines of their own, each watched by its camera: a
+// lost camera never reaches this bus.
 func (r *run) watchBus(ctx context.Context) {
 	defer r.wg.Done()
 	bus := r.pipeline.GetPipelineBus()
@@ -40,27 +38,13 @@ func (r *run) watchBus(ctx context.Context) {
 
 func (r *run) onError(element, text, debug string) {
 	g := r.g
-	cam := g.cameraOf(r.upstreamSource(element))
-	g.recordError(GraphError{Time: time.Now(), Element: element, Message: text, Debug: debug, Camera: cameraName(cam)})
-	if cam == nil {
-		err := fmt.Errorf("graph element %s: %s", element, text)
-		g.log.Error("graph error", "element", element, "error", text, "debug", debug)
-		if r.pictures {
-			r.fail(err)
-		} else {
-			r.stopStart(err)
-		}
-		return
-	}
-	err := fmt.Errorf("camera %s (%s): %s", cam.Camera.Name, describeCamera(cam), text)
-	g.setSourceError(cam.Camera.Name, err.Error()+debugSuffix(debug))
-	if !r.pictures {
+	g.recordError(GraphError{Time: time.Now(), Element: element, Message: text, Debug: debug})
+	err := fmt.Errorf("graph element %s: %s", element, text)
+	g.log.Error("graph error", "element", element, "error", text, "debug", debug)
+	if r.pictures {
+		r.fail(err)
+	} else {
 		r.stopStart(err)
-		return
-	}
-	g.log.Error("camera lost, showing its placeholder", "camera", cam.Camera.Name, "element", element, "error", text, "debug", debug)
-	if perr := g.SetPlaceholder(cam.Camera.Name, true); perr != nil {
-		g.log.Error("switch to placeholder", "camera", cam.Camera.Name, "error", perr)
 	}
 }
 
@@ -69,37 +53,4 @@ func (r *run) stopStart(err error) {
 	case r.startErr <- err:
 	default:
 	}
-}
-
-// cameraOf finds the camera an element belongs to by its source name.
-func (g *Graph) cameraOf(element string) *CameraPlan {
-	for i := range g.plan.Cameras {
-		if g.plan.Cameras[i].SourceName == element {
-			return &g.plan.Cameras[i]
-		}
-	}
-	return nil
-}
-
-func cameraName(cp *CameraPlan) string {
-	if cp == nil {
-		return ""
-	}
-	return cp.Camera.Name
-}
-
-func describeCamera(cp *CameraPlan) string {
-	if cp.Camera.Device != "" {
-		return string(cp.Camera.Type) + " " + cp.Camera.Device
-	}
-	return strings.TrimSpace(string(cp.Camera.Type) + " " + string(cp.Camera.Pattern))
-}
-
-// debugSuffix keeps GStreamer's debug text with the error: it usually says
-// where and why ("streaming stopped, reason not-negotiated").
-func debugSuffix(debug string) string {
-	if debug == "" {
-		return ""
-	}
-	return " (" + debug + ")"
 }

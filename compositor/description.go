@@ -13,6 +13,10 @@ import (
 // as text: every token is checked when it is added (see the value types).
 type Description struct {
 	chains []Chain
+	// parts names the pipeline each chain belongs to ("" the mixer's;
+	// "cam0" a camera's), so one description prints as one gst-launch
+	// line while the runtime starts each part as its own pipeline.
+	parts []string
 }
 
 // A Chain is one run of linked items: elements, caps filters and pad
@@ -78,13 +82,33 @@ var (
 	keyRe   = regexp.MustCompile(`^[a-z][a-z0-9_-]*(::[a-z][a-z0-9_-]*)?$`)
 )
 
-// Add appends a chain and checks every token in it.
-func (d *Description) Add(items ...Item) error {
+// Add appends a chain of the main (mixer) pipeline and checks every
+// token in it.
+func (d *Description) Add(items ...Item) error { return d.AddTo("", items...) }
+
+// AddTo appends a chain of the named part and checks every token in it.
+func (d *Description) AddTo(part string, items ...Item) error {
+	if part != "" && !identRe.MatchString(part) {
+		return fmt.Errorf("bad part name %q", part)
+	}
 	if err := validateChain(items); err != nil {
 		return err
 	}
 	d.chains = append(d.chains, Chain(items))
+	d.parts = append(d.parts, part)
 	return nil
+}
+
+// Part is the description of one part alone: "" for the main pipeline.
+func (d *Description) Part(name string) *Description {
+	out := &Description{}
+	for i, c := range d.chains {
+		if d.parts[i] == name {
+			out.chains = append(out.chains, c)
+			out.parts = append(out.parts, name)
+		}
+	}
+	return out
 }
 
 // String renders the description as one gst-launch-1.0 line.

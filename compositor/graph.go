@@ -24,31 +24,64 @@ const (
 
 // Plan is what Build decided, for the runtime and for print-pipeline.
 type Plan struct {
+	// Description holds every pipeline: the mixer's (part "") and each
+	// camera's (part CameraPlan.Part). Printed whole it is one gst-launch
+	// line that runs (the inter elements meet inside the one process).
 	Description *Description
 	Encoder     configs.EncoderElement
-	// Cameras in config order: the element and compositor pads of each.
+	// Cameras in config order: the pipeline and mixer input of each.
 	Cameras []CameraPlan
 	// Bar is the progress bar's two solid-colour sources and their pads.
 	Bar BarPlan
+	// Decoders chosen for compressed cameras: the Pi's hardware ones where
+	// they exist.
+	JPEGDecoder, H264Decoder string
 }
 
-// CameraPlan ties a configured camera to its elements.
+// CameraPlan ties a configured camera to its pipeline and mixer input.
 type CameraPlan struct {
-	Camera          configs.Camera
-	SourceName      string // the source element
-	Pad             string // its compositor sink pad
-	PlaceholderPad  string // the compositor pad of its "no signal" card
-	PlaceholderText string // the textoverlay of that card
+	Camera     configs.Camera
+	Part       string // its pipeline's part of the description
+	SourceName string // the source element, in its own pipeline
+	SinkName   string // the intervideosink that ends its pipeline
+	Input      string // the intervideosrc that brings it into the mixer
+	Channel    string // the inter channel between the two
+	Pad        string // its compositor sink pad
+	// Width and Height are the picture the mixer gets: captured, cropped,
+	// turned.
+	Width, Height int
 }
 
 // Build turns a validated config into the graph description:
 //
-//	cameras (+ a placeholder card each) -> compositor -> textoverlay -> tee raw
+//	camera (each its own pipeline) -> intervideosink   (channel per camera)
+//	intervideosrc (each camera) -> compositor -> textoverlay -> tee raw
 //	raw -> encoder -> h264parse -> tee h264 -> appsink (Go) | flvmux -> tcpserversink
 //	raw -> valve (closed) -> jpegenc -> appsink (JPEG on demand)
 //
-// exists reports whether an element factory is installed; it picks the encoder.
+// exists reports whether an element factory is installed; it picks the
+// encoder and the decoders.
 func Build(cfg *configs.Config, exists func(string) bool) (*Plan, error) {
+	return build(cfg, exists, buildOptions{channel: "pipcam"})
+}
+
+// buildOptions vary Build for the runtime and the benchmark.
+type buildOptions struct {
+	channel string // prefix of the inter channel names, unique per Graph
+	// direct links each camera straight into the mixer, one pipeline, no
+	// boundary: the graph pipcam used to run, which make bench measures
+	// the boundary against.
+	direct bool
+}
+
+// BuildDirect is Build with each camera linked straight into the mixer in
+// one pipeline (no per-camera pipelines): what the per-camera boundary is
+// measured against.
+func BuildDirect(cfg *configs.Config, exists func(string) bool) (*Plan, error) {
+	return build(cfg, exists, buildOptions{channel: "pipcam", direct: true})
+}
+
+func build(cfg *configs.Config, exists func(string) bool, opt buildOptions) (*Plan, error) {
 	enc, err := ChooseEncoder(cfg.Encoder.Element, exists)
 	if err != nil {
 		return nil, err
@@ -56,29 +89,41 @@ func Build(cfg *configs.Config, exists func(string) bool) (*Plan, error) {
 	out := cfg.Output
 	n := len(cfg.Cameras)
 	p := &Plan{Description: &Description{}, Encoder: enc, Bar: BarPlan{
-		Track: barPart{Source: "bartrack", Pad: "sink_" + strconv.Itoa(2*n)},
-		Fill:  barPart{Source: "barfill", Pad: "sink_" + strconv.Itoa(2*n+1)},
+		Track: barPart{Source: "bartrack", Pad: "sink_" + strconv.Itoa(n)},
+		Fill:  barPart{Source: "barfill", Pad: "sink_" + strconv.Itoa(n+1)},
 	}}
+	p.JPEGDecoder, p.H264Decoder = chooseDecoders(exists)
 	d := p.Description
 
 	for i, cam := range cfg.Cameras {
+		id := strconv.Itoa(i)
 		cp := CameraPlan{
-			Camera:          cam,
-			SourceName:      "cam" + strconv.Itoa(i),
-			Pad:             "sink_" + strconv.Itoa(i),
-			PlaceholderPad:  "sink_" + strconv.Itoa(len(cfg.Cameras)+i),
-			PlaceholderText: "card" + strconv.Itoa(i) + "text",
+			Camera:     cam,
+			Part:       "cam" + id,
+			SourceName: "cam" + id,
+			SinkName:   "cam" + id + "out",
+			Input:      "in" + id,
+			Channel:    opt.channel + "-cam" + id,
+			Pad:        "sink_" + id,
 		}
+		cp.Width, cp.Height = cam.PictureSize(out)
 		p.Cameras = append(p.Cameras, cp)
-		chain, err := sourceChain(cp, out)
+		chain, err := cameraChain(cp, out, p, nil)
 		if err != nil {
 			return nil, fmt.Errorf("camera %s: %w", cam.Name, err)
 		}
-		if err := d.Add(chain...); err != nil {
+		part := cp.Part
+		if opt.direct {
+			part = ""
+			chain = append(chain[:len(chain)-1], Element{Factory: "queue", Props: leakyQueue(2)}, PadRef{Element: nameMixer, Pad: cp.Pad})
+		}
+		if err := d.AddTo(part, chain...); err != nil {
 			return nil, fmt.Errorf("camera %s: %w", cam.Name, err)
 		}
-		if err := d.Add(placeholderChain(cp, i, out.Framerate)...); err != nil {
-			return nil, fmt.Errorf("camera %s placeholder: %w", cam.Name, err)
+		if !opt.direct {
+			if err := d.Add(mixerInput(cp, out.Framerate)...); err != nil {
+				return nil, fmt.Errorf("camera %s input: %w", cam.Name, err)
+			}
 		}
 	}
 
@@ -169,71 +214,6 @@ func jpegChain(cfg *configs.Config) []Item {
 	}
 }
 
-// sourceChain captures one camera and feeds its compositor pad.
-func sourceChain(cp CameraPlan, out configs.Output) ([]Item, error) {
-	cam := cp.Camera
-	w, h, fps := cam.EffectiveSize(out)
-	size := []Prop{
-		{"width", Int(w)},
-		{"height", Int(h)},
-		{"framerate", Fraction{fps, 1}},
-	}
-	var items []Item
-	switch cam.Type {
-	case configs.CameraTest:
-		items = []Item{
-			Element{Factory: "videotestsrc", Name: cp.SourceName, Props: []Prop{
-				{"is-live", Bool(true)},
-				{"pattern", Enum(string(cam.Pattern))},
-			}},
-			Caps{Media: "video/x-raw", Fields: size},
-		}
-	case configs.CameraV4L2:
-		src := Element{Factory: "v4l2src", Name: cp.SourceName, Props: []Prop{
-			{"device", Str(cam.Device)},
-			{"do-timestamp", Bool(true)},
-		}}
-		if cam.Format == configs.FormatMJPEG {
-			items = []Item{src, Caps{Media: "image/jpeg", Fields: size}, Element{Factory: "jpegdec"}}
-		} else {
-			items = []Item{src, Caps{Media: "video/x-raw", Fields: size}}
-		}
-		items = append(items, Element{Factory: "videoconvert"})
-	default:
-		return nil, fmt.Errorf("unsupported camera type %q", cam.Type)
-	}
-	return append(items,
-		Element{Factory: "queue", Props: leakyQueue(2)},
-		PadRef{Element: nameMixer, Pad: cp.Pad},
-	), nil
-}
-
-// placeholderChain is the "no signal" card shown instead of a camera that is
-// lost: a black live picture with its text, at the output rate. Slower or
-// frozen cards (1 fps, imagefreeze) were tried and hold the live compositor
-// back, releasing frames in bursts up to a second late. It stays hidden
-// (alpha 0, which the compositor skips) until needed.
-func placeholderChain(cp CameraPlan, i int, fps int) []Item {
-	return []Item{
-		Element{Factory: "videotestsrc", Name: "card" + strconv.Itoa(i), Props: []Prop{
-			{"is-live", Bool(true)},
-			{"pattern", Enum("black")},
-		}},
-		Caps{Media: "video/x-raw", Fields: []Prop{
-			{"width", Int(320)},
-			{"height", Int(240)},
-			{"framerate", Fraction{fps, 1}},
-		}},
-		Element{Factory: "textoverlay", Name: cp.PlaceholderText, Props: []Prop{
-			{"valignment", Enum("center")},
-			{"halignment", Enum("center")},
-			{"font-desc", Str("Sans 14")},
-		}},
-		Element{Factory: "queue", Props: leakyQueue(1)},
-		PadRef{Element: nameMixer, Pad: cp.PlaceholderPad},
-	}
-}
-
 // flvChain muxes the H.264 into FLV for tcp://host:port. New clients start
 // at the next keyframe (the runtime forces one when a client connects) after
 // flvmux's stream headers, which tcpserversink sends to each client first.
@@ -271,7 +251,6 @@ func padProps(cfg *configs.Config, p *Plan) []Prop {
 	var props []Prop
 	for _, cp := range p.Cameras {
 		props = append(props, geometryProps(cp.Pad, g[cp.Camera.Name])...)
-		props = append(props, geometryProps(cp.PlaceholderPad, hidden(g[cp.Camera.Name]))...)
 	}
 	// No job is known at start: the bar starts hidden.
 	track, fill := barGeometry(cfg.Overlay.ProgressBar, cfg.Output, -1)
@@ -289,8 +268,6 @@ func geometryProps(pad string, g PadGeometry) []Prop {
 		{pad + "::alpha", Float(g.Alpha)},
 	}
 }
-
-func hidden(g PadGeometry) PadGeometry { g.Alpha = 0; return g }
 
 func leakyQueue(buffers int) []Prop {
 	return []Prop{

@@ -41,6 +41,9 @@ type Graph struct {
 	keyframes *keyframer
 	fanout    fanout
 	jpeg      *snapshotter // snapshots and MJPEG, across pipeline rebuilds
+	// cams run each camera's own pipeline, in config order; they outlive
+	// rebuilds of the mixer's.
+	cams []*camera
 
 	mu          sync.Mutex
 	cur         *run // nil while a rebuild is under way
@@ -49,8 +52,6 @@ type Graph struct {
 	style       configs.Overlay // the overlay's look (Text unused)
 	progress    float64         // the bar's progress, 0-1; negative: hidden
 	bitrateKbps int
-	placeholder map[string]bool
-	sourceErr   map[string]string
 	errs        []GraphError // the most recent, oldest first
 	errCount    uint64
 	rebuilds    int
@@ -89,13 +90,19 @@ var ErrNoPicture = errors.New("no picture from the encoder")
 // after the last one fails the Graph gives up (see Failed).
 var rebuildBackoff = []time.Duration{0, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second}
 
-// New builds the graph from a validated config, starts it and waits until the
-// first access unit is out of the encoder, so a camera that cannot start is
-// an error here that names it. Every element the graph needs must be
-// installed; the error names the missing ones and their packages.
+// graphSeq numbers Graphs, so the inter channels of two in one process
+// (tests) never meet.
+var graphSeq atomic.Uint64
+
+// New builds the graph from a validated config, starts each camera's
+// pipeline and the mixer's, and waits until the first access unit is out
+// of the encoder. A camera that cannot start does not stop it: its slot
+// shows the camera's card, status says why, and the camera is retried.
+// Every element the graph needs must be installed; the error names the
+// missing ones and their packages.
 func New(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*Graph, error) {
 	initGStreamer()
-	plan, err := Build(cfg, Exists)
+	plan, err := build(cfg, Exists, buildOptions{channel: fmt.Sprintf("pipcam%d", graphSeq.Add(1))})
 	if err != nil {
 		return nil, err
 	}
@@ -108,22 +115,25 @@ func New(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*Graph, er
 		style:       cfg.Overlay,
 		progress:    -1,
 		bitrateKbps: cfg.Encoder.BitrateKbps,
-		placeholder: map[string]bool{},
-		sourceErr:   map[string]string{},
 		failed:      make(chan error, 1),
 	}
 	g.keyframes = newKeyframer(cfg.Encoder.KeyframeMinGap.D(), g.forceKeyUnit)
 	g.jpeg = newSnapshotter(cfg.JPEG.Enabled, cfg.Output.Framerate, cfg.MJPEGRate())
 	g.started = time.Now()
+	for _, cp := range plan.Cameras {
+		c := newCamera(cp, plan, cfg.Output, log, g.recordError)
+		c.start()
+		g.cams = append(g.cams, c)
+	}
 	r, err := g.startRun(ctx, 0)
 	if errors.Is(err, ErrNoPicture) {
-		// Nothing failed, yet nothing came (a camera still enumerating at
-		// boot, or a stall seen once in CI): one fresh pipeline before
-		// giving up.
+		// Nothing failed, yet nothing came (a stall seen once in CI): one
+		// fresh pipeline before giving up.
 		log.Error("graph started but produced nothing; building it again", "error", err)
 		r, err = g.startRun(ctx, 0)
 	}
 	if err != nil {
+		g.closeCameras()
 		g.keyframes.Close()
 		return nil, err
 	}
@@ -136,6 +146,12 @@ func New(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*Graph, er
 	g.wg.Add(1)
 	go g.supervise(superCtx, r)
 	return g, nil
+}
+
+func (g *Graph) closeCameras() {
+	for _, c := range g.cams {
+		c.close()
+	}
 }
 
 // supervise waits for the running pipeline to die and replaces it.
@@ -210,6 +226,7 @@ func (g *Graph) Close() {
 	if r != nil {
 		r.close()
 	}
+	g.closeCameras()
 	g.jpeg.close()
 	g.fanout.closeAll()
 }
@@ -236,19 +253,14 @@ func (g *Graph) published(au media.AccessUnit) {
 }
 
 // applySettings gives a freshly parsed pipeline the Graph's current text,
-// placeholder cards, layout and bitrate.
+// layout, overlay style and bitrate.
 func (g *Graph) applySettings(r *run) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if err := r.overlay.SetProperty("text", html.EscapeString(g.text)); err != nil {
 		return fmt.Errorf("set overlay text: %w", err)
 	}
-	for i, cp := range g.plan.Cameras {
-		if err := r.cardTexts[i].SetProperty("text", "camera "+cp.Camera.Name+": no signal"); err != nil {
-			return fmt.Errorf("placeholder text for camera %s: %w", cp.Camera.Name, err)
-		}
-	}
-	if err := r.applyPads(g.layout, g.placeholder); err != nil {
+	if err := r.applyPads(g.layout); err != nil {
 		return err
 	}
 	if err := r.applyStyle(g.style, g.progress); err != nil {
@@ -322,36 +334,14 @@ func (g *Graph) SetLayout(l configs.Layout) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.cur != nil {
-		if err := g.cur.applyPads(l, g.placeholder); err != nil {
-			if rerr := g.cur.applyPads(g.layout, g.placeholder); rerr != nil {
+		if err := g.cur.applyPads(l); err != nil {
+			if rerr := g.cur.applyPads(g.layout); rerr != nil {
 				g.log.Error("restore layout", "error", rerr)
 			}
 			return err
 		}
 	}
 	g.layout = l
-	return nil
-}
-
-// SetPlaceholder shows camera's "no signal" card instead of its picture, or
-// its picture again. It is the switch for cameras that come and go.
-func (g *Graph) SetPlaceholder(camera string, on bool) error {
-	if g.cameraPlan(camera) == nil {
-		return fmt.Errorf("no camera %q", camera)
-	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	ph := make(map[string]bool, len(g.placeholder)+1)
-	for k, v := range g.placeholder {
-		ph[k] = v
-	}
-	ph[camera] = on
-	if g.cur != nil {
-		if err := g.cur.applyPads(g.layout, ph); err != nil {
-			return err
-		}
-	}
-	g.placeholder = ph
 	return nil
 }
 
@@ -364,17 +354,12 @@ func (g *Graph) cameraPlan(name string) *CameraPlan {
 	return nil
 }
 
-// applyPads sets every compositor pad from a layout and the placeholder
-// switches.
-func (r *run) applyPads(l configs.Layout, placeholder map[string]bool) error {
+// applyPads sets every camera's compositor pad from a layout.
+func (r *run) applyPads(l configs.Layout) error {
 	geo := Geometry(l, r.g.cfg.Output, r.g.cfg.Cameras)
 	var errs []error
 	for _, cp := range r.g.plan.Cameras {
-		cam, card := geo[cp.Camera.Name], hidden(geo[cp.Camera.Name])
-		if placeholder[cp.Camera.Name] {
-			cam, card = card, cam
-		}
-		errs = append(errs, r.setPad(cp.Pad, cam), r.setPad(cp.PlaceholderPad, card))
+		errs = append(errs, r.setPad(cp.Pad, geo[cp.Camera.Name]))
 	}
 	return errors.Join(errs...)
 }
@@ -467,15 +452,24 @@ func (g *Graph) FLVPort() int {
 	return p
 }
 
-// InjectError makes a named element of the running pipeline report an
-// error, as if it had failed: the way tests (and a curious operator) check
-// what pipcam does when part of the graph dies.
+// InjectError makes a named element of the running pipelines (the
+// mixer's, or a camera's) report an error, as if it had failed: the way
+// tests (and a curious operator) check what pipcam does when part of the
+// graph dies.
 func (g *Graph) InjectError(element, text string) error {
-	r := g.current()
-	if r == nil {
-		return errors.New("no pipeline is running")
+	if r := g.current(); r != nil {
+		if _, err := r.pipeline.GetElementByName(element); err == nil {
+			return r.injectError(element, text)
+		}
 	}
-	return r.injectError(element, text)
+	for _, c := range g.cams {
+		if cr := c.run(); cr != nil {
+			if err := cr.injectError(element, text); err == nil {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("no running element %s", element)
 }
 
 func (g *Graph) recordError(e GraphError) {
@@ -486,10 +480,4 @@ func (g *Graph) recordError(e GraphError) {
 		g.errs = append(g.errs[:0], g.errs[1:]...)
 	}
 	g.errs = append(g.errs, e)
-}
-
-func (g *Graph) setSourceError(camera, msg string) {
-	g.mu.Lock()
-	g.sourceErr[camera] = msg
-	g.mu.Unlock()
 }

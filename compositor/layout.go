@@ -20,14 +20,13 @@ func Geometry(l configs.Layout, out configs.Output, cams []configs.Camera) map[s
 	g := make(map[string]PadGeometry, len(cams))
 	for _, c := range cams {
 		// Hidden unless the layout shows it: alpha 0 makes the compositor skip it.
-		w, h, _ := c.EffectiveSize(out)
+		w, h := c.PictureSize(out)
 		g[c.Name] = PadGeometry{Width: even(w), Height: even(h), Alpha: 0}
 	}
 	aspect := func(name string) (int, int) {
 		for _, c := range cams {
 			if c.Name == name {
-				w, h, _ := c.EffectiveSize(out)
-				return w, h
+				return c.PictureSize(out)
 			}
 		}
 		return out.Width, out.Height

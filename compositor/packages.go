@@ -28,6 +28,8 @@ var elementPackages = map[string]string{
 	"videorate":     "gstreamer1.0-plugins-base",
 	"videoscale":    "gstreamer1.0-plugins-base",
 	"videotestsrc":  "gstreamer1.0-plugins-base",
+	"videoflip":     "gstreamer1.0-plugins-good",
+	"videocrop":     "gstreamer1.0-plugins-good",
 	// the pango plugin is not in plugins-base on Debian
 	"textoverlay": "gstreamer1.0-x",
 	// plugins-good
@@ -37,13 +39,22 @@ var elementPackages = map[string]string{
 	"multipartdemux": "gstreamer1.0-plugins-good",
 	"souphttpsrc":    "gstreamer1.0-plugins-good",
 	"rtspsrc":        "gstreamer1.0-plugins-good",
+	"rtph264depay":   "gstreamer1.0-plugins-good",
 	"v4l2src":        "gstreamer1.0-plugins-good",
 	// v4l2h264enc and v4l2jpegdec register only where a V4L2 memory-to-memory
 	// codec exists (the Pi's bcm2835-codec); the plugin is plugins-good.
 	"v4l2h264enc": "gstreamer1.0-plugins-good",
 	"v4l2jpegdec": "gstreamer1.0-plugins-good",
-	// plugins-bad
-	"h264parse": "gstreamer1.0-plugins-bad",
+	"v4l2h264dec": "gstreamer1.0-plugins-good",
+	// plugins-bad; the inter elements join each camera's pipeline to the
+	// mixer's
+	"h264parse":      "gstreamer1.0-plugins-bad",
+	"intervideosink": "gstreamer1.0-plugins-bad",
+	"intervideosrc":  "gstreamer1.0-plugins-bad",
+	// libav: the software H.264 decoder for RTSP cameras
+	"avdec_h264": "gstreamer1.0-libav",
+	// the Pi camera module through libcamera
+	"libcamerasrc": "gstreamer1.0-libcamera",
 	// plugins-ugly
 	"x264enc": "gstreamer1.0-plugins-ugly",
 	// Raspberry Pi OS Buster and older only: the OMX IL encoder.
@@ -51,8 +62,10 @@ var elementPackages = map[string]string{
 }
 
 // hardwareOnly are elements that cannot exist on a machine without the
-// Pi's hardware, so their package is not installed by scripts/deps.sh.
-var hardwareOnly = []string{"v4l2h264enc", "v4l2jpegdec", "omxh264enc"}
+// Pi's hardware (or, for libcamerasrc, its camera stack: the package does
+// not install on Debian 12 here), so their package is not installed by
+// scripts/deps.sh.
+var hardwareOnly = []string{"v4l2h264enc", "v4l2jpegdec", "v4l2h264dec", "omxh264enc", "libcamerasrc"}
 
 // PackageOf returns the package that ships an element factory ("" if the
 // factory is not one pipcam uses).
@@ -79,7 +92,7 @@ var ErrMissingElements = errors.New("GStreamer elements missing")
 // "textoverlay: not installed (apt install gstreamer1.0-x)".
 func CheckElements(p *Plan, exists func(string) bool) error {
 	var missing []string
-	for _, f := range p.Description.Factories() {
+	for _, f := range p.Factories() {
 		if exists(f) {
 			continue
 		}
@@ -93,4 +106,20 @@ func CheckElements(p *Plan, exists func(string) bool) error {
 		return nil
 	}
 	return fmt.Errorf("%w: %s", ErrMissingElements, strings.Join(missing, "; "))
+}
+
+// Factories lists every element factory the plan may start: its pipelines'
+// and the cameras' cards'.
+func (p *Plan) Factories() []string {
+	out := p.Description.Factories()
+	for _, cp := range p.Cameras {
+		if d, err := cardDescription(cp); err == nil {
+			for _, f := range d.Factories() {
+				if !slices.Contains(out, f) {
+					out = append(out, f)
+				}
+			}
+		}
+	}
+	return out
 }

@@ -12,26 +12,42 @@ import (
 )
 
 // everyGraphKind renders the graph for every source kind with every
-// encoder, so a test sees every element pipcam may ask GStreamer for.
+// encoder, on a Pi (its hardware elements exist) and off one, so a test
+// sees every element pipcam may ask GStreamer for, cards included.
 func everyGraphKind(t *testing.T) map[string][]string {
 	t.Helper()
 	sources := map[string]configs.Camera{
 		"test":       {Name: "a", Type: configs.CameraTest, Pattern: configs.PatternSMPTE},
 		"v4l2 mjpeg": {Name: "a", Type: configs.CameraV4L2, Device: "/dev/video0", Format: configs.FormatMJPEG},
 		"v4l2 raw":   {Name: "a", Type: configs.CameraV4L2, Device: "/dev/video0", Format: configs.FormatRaw},
+		"v4l2 auto":  {Name: "a", Type: configs.CameraV4L2, Device: "/dev/video0", Format: configs.FormatAuto},
+		"libcamera":  {Name: "a", Type: configs.CameraLibcamera},
+		"mjpeg":      {Name: "a", Type: configs.CameraMJPEG, URL: "http://cam/stream", Username: "u"},
+		"snapshot":   {Name: "a", Type: configs.CameraSnapshot, URL: "http://cam/capture"},
+		"rtsp":       {Name: "a", Type: configs.CameraRTSP, URL: "rtsp://cam/s", Transport: configs.TransportUDP},
+		"turned":     {Name: "a", Type: configs.CameraTest, Pattern: configs.PatternSMPTE, Rotate: 90, Flip: configs.FlipVertical, Crop: configs.Crop{Left: 8}},
+	}
+	machines := map[string]func(string) bool{
+		"pi": func(string) bool { return true },
+		"pc": func(f string) bool { return !slices.Contains(hardwareOnly, f) },
 	}
 	encoders := []configs.EncoderElement{configs.EncoderX264, configs.EncoderV4L2, configs.EncoderOMX}
 	out := map[string][]string{}
 	for kind, cam := range sources {
 		for _, enc := range encoders {
-			cfg := configs.Default()
-			cfg.Cameras[0] = cam
-			cfg.Encoder.Element = enc
-			plan, err := Build(cfg, func(string) bool { return true })
-			if err != nil {
-				t.Fatalf("%s with %s: %v", kind, enc, err)
+			for machine, exists := range machines {
+				if machine == "pc" && enc != configs.EncoderX264 {
+					continue
+				}
+				cfg := configs.Default()
+				cfg.Cameras[0] = cam
+				cfg.Encoder.Element = enc
+				plan, err := Build(cfg, exists)
+				if err != nil {
+					t.Fatalf("%s with %s: %v", kind, enc, err)
+				}
+				out[kind+" + "+string(enc)+" on "+machine] = plan.Factories()
 			}
-			out[kind+" + "+string(enc)] = plan.Description.Factories()
 		}
 	}
 	return out

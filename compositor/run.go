@@ -27,8 +27,6 @@ type run struct {
 	// The JPEG branch (nil when turned off); the Graph's snapshotter
 	// attaches to it once the run plays.
 	jpegValve, jpegSink *gst.Element
-	// cardTexts are the placeholder cards' textoverlays, in camera order.
-	cardTexts []*gst.Element
 
 	// ptsBase is added to this run's PTS (counted from its first picture),
 	// so a rebuilt graph continues the timeline viewers already follow.
@@ -43,11 +41,12 @@ type run struct {
 	wg     sync.WaitGroup
 }
 
-// startRun parses the plan into a pipeline, applies the Graph's current
-// settings (text, layout, placeholders, bitrate) and waits until the first
-// access unit is out of the encoder.
+// startRun parses the plan's mixer pipeline, applies the Graph's current
+// settings (text, layout, overlay, bitrate) and waits until the first
+// access unit is out of the encoder. The cameras' pipelines are not part of
+// it: they keep running across rebuilds.
 func (g *Graph) startRun(ctx context.Context, ptsBase time.Duration) (*run, error) {
-	pipeline, err := gst.NewPipelineFromString(g.plan.Description.String())
+	pipeline, err := gst.NewPipelineFromString(g.plan.Description.Part("").String())
 	if err != nil {
 		return nil, fmt.Errorf("parse graph: %w", err)
 	}
@@ -126,9 +125,6 @@ func (r *run) lookupElements() error {
 	r.flvMux = get(nameFLVMux)
 	r.flvSink = get(nameFLVSink)
 	auSink := get(nameAUSink)
-	for _, cp := range r.g.plan.Cameras {
-		r.cardTexts = append(r.cardTexts, get(cp.PlaceholderText))
-	}
 	if r.g.cfg.JPEG.Enabled {
 		r.jpegValve, r.jpegSink = get(nameJPEGValve), get(nameJPEGSink)
 	}
@@ -216,31 +212,4 @@ func (r *run) injectError(element, text string) error {
 		return fmt.Errorf("element %s: the bus refused the message", element)
 	}
 	return nil
-}
-
-// upstreamSource follows an element's sink pads upstream to the element
-// that feeds its chain, stopping at elements with several inputs (the
-// mixer, muxers): an error in a camera's decoder or caps filter is then
-// traced to that camera's source.
-func (r *run) upstreamSource(name string) string {
-	el, err := r.pipeline.GetElementByName(name)
-	if err != nil || el == nil {
-		return name
-	}
-	for range 32 { // chains are short; bound the walk anyway
-		pads, err := el.GetSinkPads()
-		if err != nil || len(pads) != 1 {
-			return el.GetName()
-		}
-		peer := pads[0].GetPeer()
-		if peer == nil {
-			return el.GetName()
-		}
-		up := peer.GetParentElement()
-		if up == nil {
-			return el.GetName()
-		}
-		el = up
-	}
-	return el.GetName()
 }

@@ -41,11 +41,24 @@ type Status struct {
 
 // SourceStatus is one camera's state.
 type SourceStatus struct {
-	Name        string `json:"name"`
-	Type        string `json:"type"`
-	Device      string `json:"device,omitempty"`
-	Placeholder bool   `json:"placeholder"`
-	Error       string `json:"error,omitempty"`
+	Name   string `json:"name"`
+	Type   string `json:"type"`
+	Device string `json:"device,omitempty"`
+	URL    string `json:"url,omitempty"` // never with credentials (config refuses them)
+	// State is starting, playing, reconnecting (lost after playing) or
+	// failed (not played since start); pipcam retries the last two.
+	State string `json:"state"`
+	// Placeholder is true while the camera's card shows in its slot.
+	Placeholder bool `json:"placeholder"`
+	// Error is the last error, with GStreamer's debug text.
+	Error     string     `json:"error,omitempty"`
+	ErrorTime *time.Time `json:"error_time,omitempty"`
+	// Reconnects counts the attempts made after the first.
+	Reconnects int        `json:"reconnects"`
+	FPS        float64    `json:"fps"`
+	LastFrame  *time.Time `json:"last_frame,omitempty"`
+	// Mode is the V4L2 mode chosen from what the camera offers.
+	Mode string `json:"mode,omitempty"`
 }
 
 // Status reports the graph's figures now.
@@ -85,14 +98,8 @@ func (g *Graph) Status() any {
 	if last := g.lastAUns.Load(); last > 0 {
 		st.LastPictureAgoMs = time.Since(time.Unix(0, last)).Milliseconds()
 	}
-	for _, cp := range g.plan.Cameras {
-		st.Sources = append(st.Sources, SourceStatus{
-			Name:        cp.Camera.Name,
-			Type:        string(cp.Camera.Type),
-			Device:      cp.Camera.Device,
-			Placeholder: g.placeholder[cp.Camera.Name],
-			Error:       g.sourceErr[cp.Camera.Name],
-		})
+	for _, c := range g.cams {
+		st.Sources = append(st.Sources, c.status())
 	}
 	return st
 }

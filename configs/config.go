@@ -35,6 +35,20 @@ type Camera struct {
 	Width     int `yaml:"width"`
 	Height    int `yaml:"height"`
 	Framerate int `yaml:"framerate"`
+	// URL of an IP camera (types mjpeg, snapshot, rtsp), without credentials.
+	URL string `yaml:"url"`
+	// Username and Password log in to an IP camera.
+	Username string `yaml:"username"`
+	Password Secret `yaml:"password"`
+	// Transport is how an RTSP camera sends its packets: tcp or udp.
+	Transport RTSPTransport `yaml:"transport"`
+	// Rotate, Flip and Crop correct how the camera is mounted.
+	Rotate Rotation `yaml:"rotate"`
+	Flip   Flip     `yaml:"flip"`
+	Crop   Crop     `yaml:"crop"`
+	// StallTimeout is how long the camera may send no picture before it
+	// counts as lost and is reconnected.
+	StallTimeout Duration `yaml:"stall_timeout"`
 }
 
 // Output is the size and rate of the composite picture that is encoded.

@@ -8,8 +8,8 @@ import "time"
 func Default() *Config {
 	return &Config{
 		Cameras: []Camera{
-			{Name: "a", Type: CameraTest, Pattern: PatternSMPTE},
-			{Name: "b", Type: CameraTest, Pattern: PatternBall},
+			{Name: "a", Type: CameraTest, Pattern: PatternSMPTE, Flip: FlipNone, StallTimeout: Duration(DefaultStallTimeout)},
+			{Name: "b", Type: CameraTest, Pattern: PatternBall, Flip: FlipNone, StallTimeout: Duration(DefaultStallTimeout)},
 		},
 		Output: Output{Width: 640, Height: 480, Framerate: 15},
 		Layout: Layout{
@@ -52,8 +52,24 @@ func (c *Camera) fillDefaults() {
 		}
 	case CameraV4L2:
 		if c.Format == "" {
-			c.Format = FormatMJPEG
+			c.Format = FormatAuto
 		}
+	case CameraRTSP:
+		if c.Transport == "" {
+			c.Transport = TransportTCP
+		}
+	case CameraSnapshot:
+		// Polling a JPEG URL at the output rate would load a small
+		// camera (an ESP32-CAM) for little gain: two a second.
+		if c.Framerate == 0 {
+			c.Framerate = 2
+		}
+	}
+	if c.Flip == "" {
+		c.Flip = FlipNone
+	}
+	if c.StallTimeout == 0 {
+		c.StallTimeout = Duration(DefaultStallTimeout)
 	}
 }
 

@@ -29,13 +29,14 @@ func TestExampleNamesEveryField(t *testing.T) {
 		}
 	}
 	_, names := yamlFields(reflect.TypeFor[Config]())
-	for _, section := range []any{Camera{}, Output{}, Layout{}, Encoder{}, Overlay{}, ProgressBar{}, Printer{}, HTTP{}, FLV{}, WebRTC{}, ICEServer{}, Log{}, JPEG{}} {
+	for _, section := range []any{Camera{}, Crop{}, Output{}, Layout{}, Encoder{}, Overlay{}, ProgressBar{}, Printer{}, HTTP{}, FLV{}, WebRTC{}, ICEServer{}, Log{}, JPEG{}} {
 		_, n := yamlFields(reflect.TypeOf(section))
 		names = append(names, n...)
 	}
 	for _, name := range names {
 		// These only apply to settings the example shows commented out.
-		commentedOnly := map[string]bool{"device": true, "format": true, "urls": true, "username": true, "credential": true}
+		commentedOnly := map[string]bool{"device": true, "format": true, "urls": true, "username": true, "credential": true,
+			"url": true, "password": true, "transport": true}
 		switch {
 		case commentedOnly[name] && !strings.Contains(string(Example), name+":"):
 			t.Errorf("Example does not show %s", name)
@@ -52,7 +53,7 @@ func TestExampleCommentedOutParts(t *testing.T) {
 		"  - name: printer",
 		"    type: v4l2",
 		"    device: /dev/null", // stands in for /dev/v4l/by-id/...
-		"    format: mjpeg",
+		"    format: auto",
 		"    width: 1280",
 		"    height: 720",
 		"    framerate: 30",
@@ -66,7 +67,7 @@ func TestExampleCommentedOutParts(t *testing.T) {
 	if got := parseErr(t, doc); got != "" {
 		t.Error(got)
 	}
-	for _, want := range []string{"# - name: printer", "/dev/v4l/by-id/", "format: mjpeg", "#   - urls: [\"turn:"} {
+	for _, want := range []string{"# - name: printer", "/dev/v4l/by-id/", "format: auto", "#   - urls: [\"turn:"} {
 		if !bytes.Contains(Example, []byte(want)) {
 			t.Errorf("Example lacks %q", want)
 		}

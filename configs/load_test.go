@@ -68,8 +68,8 @@ func TestParseCamerasReplaceAndFillDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Camera{
-		{Name: "printer", Type: CameraV4L2, Device: "/dev/null", Format: FormatMJPEG, Width: 1280, Height: 720},
-		{Name: "bed", Type: CameraTest, Pattern: PatternSMPTE},
+		{Name: "printer", Type: CameraV4L2, Device: "/dev/null", Format: FormatAuto, Width: 1280, Height: 720, Flip: FlipNone, StallTimeout: Duration(DefaultStallTimeout)},
+		{Name: "bed", Type: CameraTest, Pattern: PatternSMPTE, Flip: FlipNone, StallTimeout: Duration(DefaultStallTimeout)},
 	}
 	if !reflect.DeepEqual(cfg.Cameras, want) {
 		t.Errorf("cameras: got %+v", cfg.Cameras)
@@ -115,7 +115,7 @@ func TestParseUnknownField(t *testing.T) {
 		"  width: 4",
 	)
 	got := parseErr(t, doc)
-	want := "pipcam.yaml:5: cameras[1].colour: unknown field (known: name, type, pattern, device, format, width, height, framerate)\n" +
+	want := "pipcam.yaml:5: cameras[1].colour: unknown field (known: name, type, pattern, device, format, width, height, framerate, url, username, password, transport, rotate, flip, crop, stall_timeout)\n" +
 		"pipcam.yaml:6: outptu: unknown field (known: cameras, output, layout, encoder, overlay, printer, http, flv, webrtc, log, jpeg)"
 	if got != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
@@ -168,7 +168,7 @@ func TestParseReportsEverything(t *testing.T) {
 		"  - name: a",
 		"  - name: cam",
 		"    type: v4l2",
-		"    device: /dev/video9",
+		"    device: video9",
 		"    colour: red",
 		"output:",
 		"  width: 641",
@@ -180,8 +180,8 @@ func TestParseReportsEverything(t *testing.T) {
 	)
 	_, err := Parse([]byte(doc), "pipcam.yaml")
 	want := []string{
-		"pipcam.yaml:5: cameras[1].device: /dev/video9 does not exist",
-		"pipcam.yaml:6: cameras[1].colour: unknown field (known: name, type, pattern, device, format, width, height, framerate)",
+		`pipcam.yaml:5: cameras[1].device: "video9" must be a path under /dev/ of letters, digits and . _ : / + - (no ..)`,
+		"pipcam.yaml:6: cameras[1].colour: unknown field (known: name, type, pattern, device, format, width, height, framerate, url, username, password, transport, rotate, flip, crop, stall_timeout)",
 		"pipcam.yaml:8: output.width: must be even, got 641",
 		`pipcam.yaml:9: output.framerate: want a whole number, got "fast"`,
 		"pipcam.yaml:11: encoder.bitrate_kbps: must be 50-20000, got 10",
@@ -202,7 +202,7 @@ func TestParseDoesNotPileOnAfterADecodeError(t *testing.T) {
 	// "type: v4l3" is refused, so the camera stays type test; its device
 	// would then be "only used by v4l2 cameras", which would only confuse.
 	got := parseErr(t, lines("cameras:", "  - name: cam", "    type: v4l3", "    device: /dev/video0"))
-	want := `pipcam.yaml:3: cameras[0].type: unknown camera type "v4l3" (valid: test, v4l2)`
+	want := `pipcam.yaml:3: cameras[0].type: unknown camera type "v4l3" (valid: test, v4l2, libcamera, mjpeg, snapshot, rtsp)`
 	if got != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}

@@ -7,6 +7,9 @@ func (c Config) Redact() *Config {
 	r := c.Clone()
 	r.HTTP.Token = r.HTTP.Token.redact()
 	r.Printer.APIKey = r.Printer.APIKey.redact()
+	for i := range r.Cameras {
+		r.Cameras[i].Password = r.Cameras[i].Password.redact()
+	}
 	for i := range r.WebRTC.ICEServers {
 		r.WebRTC.ICEServers[i].Credential = r.WebRTC.ICEServers[i].Credential.redact()
 	}

@@ -9,7 +9,7 @@ func (c *Config) Validate() error {
 
 func (c *Config) problems() []*FieldError {
 	var errs []*FieldError
-	errs = append(errs, camerasProblems(c.Cameras)...)
+	errs = append(errs, camerasProblems(c.Cameras, c.Output)...)
 	errs = append(errs, prefixed("output", c.Output.problems())...)
 	errs = append(errs, prefixed("layout", c.Layout.problems(c.CameraNames()))...)
 	errs = append(errs, prefixed("encoder", c.Encoder.problems())...)

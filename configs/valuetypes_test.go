@@ -19,9 +19,11 @@ func TestValueTypesDecode(t *testing.T) {
 		bad     []string
 		wantErr string
 	}{
-		{"CameraType", func() any { return new(CameraType) }, []string{"test", "v4l2"}, []string{"usb", "V4L2"}, `unknown camera type "`},
+		{"CameraType", func() any { return new(CameraType) }, []string{"test", "v4l2", "libcamera", "mjpeg", "snapshot", "rtsp"}, []string{"usb", "V4L2", "http"}, `unknown camera type "`},
 		{"TestPattern", func() any { return new(TestPattern) }, []string{"smpte", "ball", "checkers-8", "colors"}, []string{"plaid", "SMPTE"}, `(valid: smpte, snow, black`},
-		{"CaptureFormat", func() any { return new(CaptureFormat) }, []string{"raw", "mjpeg"}, []string{"h264"}, `unknown capture format "h264" (valid: raw, mjpeg)`},
+		{"CaptureFormat", func() any { return new(CaptureFormat) }, []string{"auto", "raw", "mjpeg"}, []string{"h264"}, `unknown capture format "h264" (valid: auto, raw, mjpeg)`},
+		{"Flip", func() any { return new(Flip) }, []string{"none", "horizontal", "vertical"}, []string{"both", "Horizontal"}, `(valid: none, horizontal, vertical)`},
+		{"RTSPTransport", func() any { return new(RTSPTransport) }, []string{"tcp", "udp"}, []string{"http", "TCP"}, `unknown RTSP transport`},
 		{"LayoutMode", func() any { return new(LayoutMode) }, []string{"pip", "single", "side-by-side"}, []string{"grid", ""}, `(valid: pip, single, side-by-side)`},
 		{"Corner", func() any { return new(Corner) }, []string{"top-left", "top-right", "bottom-left", "bottom-right"}, []string{"center", ""}, `(valid: top-left, top-right, bottom-left, bottom-right)`},
 		{"EncoderElement", func() any { return new(EncoderElement) }, []string{"auto", "x264enc", "v4l2h264enc", "omxh264enc"}, []string{"nvh264enc"}, `unknown encoder element "nvh264enc"`},

@@ -11,12 +11,15 @@ packages=(
 	# elementPackages; a test keeps this list in step with it).
 	libgstreamer1.0-0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
 	gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-x
+	gstreamer1.0-libav # avdec_h264: RTSP cameras' H.264
 	gstreamer1.0-tools # gst-launch-1.0 and gst-inspect-1.0, used by tests
 	ffmpeg # ffprobe/ffmpeg: the tests' real FLV and H.264 clients
 	haproxy  # signaling tests: OctoPi's /webcam/ proxy in front of pipcam
 	chromium # signaling tests: a real browser viewer (headless)
 	tesseract-ocr tesseract-ocr-eng # e2e tests read the overlay back out of the picture
 	python3 python3-venv # a real OctoPrint from PyPI for the overlay tests and make demo
+	# A real RTSP server for the IP camera tests (GStreamer's, from Python).
+	gir1.2-gst-rtsp-server-1.0 python3-gi
 )
 
 # --list prints the packages, one a line, and installs nothing.

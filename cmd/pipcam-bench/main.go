@@ -30,7 +30,7 @@ func main() {
 	window := flag.Duration("window", 8*time.Second, "how long each CPU/bitrate window is")
 	rounds := flag.Int("rounds", 3, "alternations of 1 and -viewers viewers for the CPU figure")
 	soak := flag.Duration("soak", 10*time.Minute, "how long the 30 fps soak runs (0: skip it)")
-	only := flag.String("only", "", "run one section: viewers, overlay or soak (default: all)")
+	only := flag.String("only", "", "run one section: viewers, overlay, soak or cameras (default: all)")
 	flag.Parse()
 	var err error
 	if *only == "" || *only == "viewers" {
@@ -41,6 +41,9 @@ func main() {
 	}
 	if err == nil && (*only == "" || *only == "soak") && *soak > 0 {
 		err = runSoak(*bin, *soak)
+	}
+	if err == nil && (*only == "" || *only == "cameras") {
+		err = runCameras(*bin, *rounds, *window)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "pipcam-bench:", err)

@@ -203,20 +203,18 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
+// listCameras prints each V4L2 camera found as a cameras entry for
+// pipcam.yaml, ready to paste: its /dev/v4l/by-id path and its best MJPEG
+// and raw modes.
 func listCameras(stdout io.Writer) int {
 	cams := compositor.ListCameras()
 	if len(cams) == 0 {
 		fmt.Fprintln(stdout, "no V4L2 cameras found")
 		return 0
 	}
+	fmt.Fprintln(stdout, "# V4L2 cameras found; paste the ones you want under cameras: in pipcam.yaml")
 	for _, c := range cams {
-		fmt.Fprintf(stdout, "%s\n  device: %s\n", c.Name, c.Device)
-		if c.ByID != "" {
-			fmt.Fprintf(stdout, "  stable: %s  (use this in pipcam.yaml)\n", c.ByID)
-		}
-		for _, caps := range c.Caps {
-			fmt.Fprintf(stdout, "  %s\n", caps)
-		}
+		fmt.Fprint(stdout, c.ConfigSnippet())
 	}
 	return 0
 }
