@@ -43,6 +43,9 @@ armhf)
 	s=$(scripts/debroot.sh build armhf)
 	sysroot_env "$s" arm-linux-gnueabihf
 	export GOARCH=arm GOARM=6 CC="$top/scripts/zig-cc" PIPCAM_SYSROOT=$s
+	# zig's linker resolves the libraries' own dependencies itself
+	# (it ignores -rpath-link and says so for each one).
+	export CGO_LDFLAGS=
 	# zig keeps a cache of its compiled libc stubs; keep it with ours.
 	export ZIG_GLOBAL_CACHE_DIR=${PIPCAM_CACHE:-$top/.cache}/zig
 	"$top/scripts/zig-cc" --version >/dev/null

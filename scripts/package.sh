@@ -24,6 +24,8 @@ wheel=$(ls "$wheels"/*.whl)
 
 go build -o bin/pipcam-package ./cmd/pipcam-package
 mkdir -p "$dist"
+# What `pipcam version` prints in these packages (the install tests check it).
+echo "$version" >"$dist/VERSION"
 for arch in $archs; do
 	start=$(date +%s)
 	bin=bin/$arch/pipcam

@@ -120,6 +120,9 @@ func (b build) info() (*nfpm.Info, error) {
 				file(filepath.Join(debian, "pipcam.service"), "/lib/systemd/system/pipcam.service", 0o644),
 				file(filepath.Join(debian, "README.Debian"), "/usr/share/doc/pipcam/README.Debian", 0o644),
 				file(b.Wheel, filepath.Join("/usr/share/pipcam", filepath.Base(b.Wheel)), 0o644),
+				// The OctoPi set-up the CustomPiOS module runs; on an
+				// existing OctoPi: sudo /usr/share/pipcam/octopi-setup
+				file(filepath.Join(b.Top, "image", "octopi", "octopi-setup"), "/usr/share/pipcam/octopi-setup", 0o755),
 			},
 			Scripts: nfpm.Scripts{
 				PreInstall:  script("preinst"),

@@ -124,6 +124,7 @@ func TestDebContents(t *testing.T) {
 		"./lib/systemd/system/pipcam.service",
 		"./usr/share/pipcam/octoprint_pipcam-0.1.0-py3-none-any.whl",
 		"./usr/share/doc/pipcam/README.Debian",
+		"-rwxr-xr-x root/root", "./usr/share/pipcam/octopi-setup",
 	} {
 		if !strings.Contains(listing, want) {
 			t.Errorf("package listing lacks %q:\n%s", want, listing)
