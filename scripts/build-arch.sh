@@ -44,8 +44,10 @@ armhf)
 	sysroot_env "$s" arm-linux-gnueabihf
 	export GOARCH=arm GOARM=6 CC="$top/scripts/zig-cc" PIPCAM_SYSROOT=$s
 	# zig's linker resolves the libraries' own dependencies itself
-	# (it ignores -rpath-link and says so for each one).
+	# (it ignores -rpath-link and says so for each one), and keeps the C
+	# code's debug information unless told (go's -s does not reach it).
 	export CGO_LDFLAGS=
+	ldflags="$ldflags -extldflags=-Wl,--strip-debug"
 	# zig keeps a cache of its compiled libc stubs; keep it with ours.
 	export ZIG_GLOBAL_CACHE_DIR=${PIPCAM_CACHE:-$top/.cache}/zig
 	"$top/scripts/zig-cc" --version >/dev/null

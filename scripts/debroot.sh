@@ -7,9 +7,10 @@
 #                                   Raspberry Pi OS / Debian system starts with
 #                                   (minbase + systemd), nothing of pipcam's
 #
-# Roots are cached under .cache/debroot/KIND-ARCH (gitignored) and made again
-# only when this script or the package list changes. Foreign architectures
-# need qemu-user-static and binfmt-support (scripts/package-deps.sh).
+# Roots are cached under .cache/debroot/KIND-ARCH (gitignored; PIPCAM_CACHE
+# moves .cache) and made again only when what they are made of changes
+# (the stamp below). Foreign architectures need qemu-user-static and
+# binfmt-support (scripts/package-deps.sh).
 # PIPCAM_DEBIAN_MIRROR overrides the mirror (default: the one apt uses here).
 set -euo pipefail
 
@@ -32,8 +33,9 @@ mirror() {
 	echo "${m:-http://deb.debian.org/debian}"
 }
 
-dir=$top/.cache/debroot/$kind-$arch
-stamp="bookworm $arch minbase $include $(sha256sum "$0" | cut -c1-16)"
+dir=${PIPCAM_CACHE:-$top/.cache}/debroot/$kind-$arch
+# Bump the last word when a root must be made again for another reason.
+stamp="bookworm $arch minbase $include 1"
 if [ -f "$dir/.pipcam-debroot" ] && [ "$(cat "$dir/.pipcam-debroot")" = "$stamp" ]; then
 	echo "$dir"
 	exit 0

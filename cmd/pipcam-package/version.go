@@ -6,9 +6,10 @@ import (
 	"strings"
 )
 
-// describeRE is `git describe --tags --always --dirty`: an optional tag with
-// commits since it and the commit, or just the commit, maybe "-dirty".
-var describeRE = regexp.MustCompile(`^(?:v?(\d[0-9A-Za-z.+~-]*?)(?:-(\d+)-g([0-9a-f]+))?|([0-9a-f]{4,40}))(-dirty)?$`)
+// describeRE is `git describe --tags --always --dirty`: just the commit
+// (tried first: an abbreviated hash may start with a digit, like a tag), or a
+// tag with the commits since it and the commit; maybe "-dirty".
+var describeRE = regexp.MustCompile(`^(?:([0-9a-f]{7,40})|v?(\d[0-9A-Za-z.+~-]*?)(?:-(\d+)-g([0-9a-f]+))?)(-dirty)?$`)
 
 // debVersion turns what `git describe` prints (also `pipcam version`) into a
 // Debian version that sorts the way the builds were made:
@@ -24,7 +25,7 @@ func debVersion(describe string) (string, error) {
 		return "", fmt.Errorf("version %q: not what git describe prints (v1.2.0, v1.2.0-3-gabc1234, abc1234, each maybe -dirty)", describe)
 	}
 	// "-" would start a Debian revision; "~" sorts a pre-release first.
-	tag, ahead, commit, bare, dirty := strings.ReplaceAll(m[1], "-", "~"), m[2], m[3], m[4], m[5]
+	bare, tag, ahead, commit, dirty := m[1], strings.ReplaceAll(m[2], "-", "~"), m[3], m[4], m[5]
 	var v string
 	switch {
 	case bare != "":

@@ -16,6 +16,8 @@ func TestDebVersion(t *testing.T) {
 		{"v1.2.0-3-gabc1234-dirty", "1.2.0+3.gabc1234.dirty"},
 		{"f455a92", "0.0.0+gf455a92"},
 		{"f455a92-dirty", "0.0.0+gf455a92.dirty"},
+		{"31b88a6-dirty", "0.0.0+g31b88a6.dirty"}, // a hash starting with a digit is no tag
+		{"1234567", "0.0.0+g1234567"},
 	} {
 		got, err := debVersion(tc.in)
 		if err != nil || got != tc.want {

@@ -172,8 +172,8 @@ func checkDaemon(t *testing.T, r *root) {
 	httpPort, flvPort := freePort(t), freePort(t)
 	cfg := r.read("/etc/pipcam/pipcam.yaml")
 	for old, repl := range map[string]string{
-		`listen: ":8080"`:  fmt.Sprintf(`listen: "127.0.0.1:%d"`, httpPort),
-		`listen: ":7272"`:  fmt.Sprintf(`listen: "127.0.0.1:%d"`, flvPort),
+		`listen: ":8080"`:   fmt.Sprintf(`listen: "127.0.0.1:%d"`, httpPort),
+		`listen: ":7272"`:   fmt.Sprintf(`listen: "127.0.0.1:%d"`, flvPort),
 		"\n  width: 640\n":  "\n  width: 320\n",
 		"\n  height: 480\n": "\n  height: 240\n",
 	} {
