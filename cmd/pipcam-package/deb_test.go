@@ -13,6 +13,22 @@ import (
 	"github.com/pipcam/pipcam/compositor"
 )
 
+// selfBinary is this test binary, which links GStreamer through compositor
+// (cgo) like pipcam, and its Debian architecture: the tests package it
+// against this machine's own dpkg database.
+func selfBinary(t *testing.T) (path, debArch string) {
+	t.Helper()
+	arch, ok := map[string]string{"amd64": "amd64", "arm64": "arm64", "arm": "armhf"}[runtime.GOARCH]
+	if !ok {
+		t.Fatalf("pipcam is not packaged for %s", runtime.GOARCH)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return self, arch
+}
+
 func TestShlibsKey(t *testing.T) {
 	for soname, want := range map[string]string{
 		"libgstreamer-1.0.so.0": "libgstreamer-1.0 0",
@@ -26,18 +42,12 @@ func TestShlibsKey(t *testing.T) {
 	}
 }
 
-// The test binary links GStreamer through compositor (cgo), like pipcam:
-// its dependencies come from this machine's dpkg database, never from a
-// cross toolchain's arch-qualified libc6:arm64.
+// The test binary's dependencies come from this machine's dpkg database,
+// never from a cross toolchain's arch-qualified libc6:arm64, and a binary
+// of another architecture is refused.
 func TestSharedLibDependsOfACgoBinary(t *testing.T) {
-	if runtime.GOARCH != "amd64" {
-		t.Skip("the dpkg database checked is an amd64 one")
-	}
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	deps, err := sharedLibDepends(self, "amd64", "/")
+	self, arch := selfBinary(t)
+	deps, err := sharedLibDepends(self, arch, "/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,32 +61,30 @@ func TestSharedLibDependsOfACgoBinary(t *testing.T) {
 			t.Errorf("arch-qualified dependency %q", d)
 		}
 	}
-	if _, err := sharedLibDepends(self, "arm64", "/"); err == nil || !strings.Contains(err.Error(), "not arm64") {
-		t.Errorf("an amd64 binary packaged as arm64: err = %v", err)
+	other := "arm64"
+	if arch == other {
+		other = "amd64"
+	}
+	if _, err := sharedLibDepends(self, other, "/"); err == nil || !strings.Contains(err.Error(), "not "+other) {
+		t.Errorf("a %s binary packaged as %s: err = %v", arch, other, err)
 	}
 }
 
 // A .deb built from the test binary, checked with dpkg-deb: the control
 // fields, the conffile, the files and their modes, the maintainer scripts.
 func TestDebContents(t *testing.T) {
-	if runtime.GOARCH != "amd64" {
-		t.Skip("packages this amd64 test binary")
-	}
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
+	self, arch := selfBinary(t)
 	dir := t.TempDir()
 	wheel := filepath.Join(dir, "octoprint_pipcam-0.1.0-py3-none-any.whl")
 	if err := os.WriteFile(wheel, []byte("PK"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	b := build{Top: "../..", Binary: self, Arch: "amd64", Version: "v1.2.0-3-gabc1234", Root: "/", Wheel: wheel, MTime: time.Unix(1700000000, 0)}
+	b := build{Top: "../..", Binary: self, Arch: arch, Version: "v1.2.0-3-gabc1234", Root: "/", Wheel: wheel, MTime: time.Unix(1700000000, 0)}
 	deb, err := b.write(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := filepath.Join(dir, "pipcam_1.2.0+3.gabc1234_amd64.deb"); deb != want {
+	if want := filepath.Join(dir, "pipcam_1.2.0+3.gabc1234_"+arch+".deb"); deb != want {
 		t.Errorf("written to %s, want %s", deb, want)
 	}
 	field := func(name string) string {
@@ -86,7 +94,7 @@ func TestDebContents(t *testing.T) {
 		}
 		return strings.TrimSpace(string(out))
 	}
-	if got := field("Package") + " " + field("Version") + " " + field("Architecture"); got != "pipcam 1.2.0+3.gabc1234 amd64" {
+	if got := field("Package") + " " + field("Version") + " " + field("Architecture"); got != "pipcam 1.2.0+3.gabc1234 "+arch {
 		t.Errorf("package, version, architecture: %q", got)
 	}
 	depends := strings.Split(field("Depends"), ", ")
