@@ -9,7 +9,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Long enough for the real-stack suites on a 2-core machine, short of CI's limit.
 TEST_TIMEOUT ?= 25m
 
-.PHONY: all deps build demo test lint bench fuzz clean
+.PHONY: all deps build demo test lint bench fuzz clean package image-test
 
 all: build
 
@@ -52,6 +52,19 @@ fuzz: deps
 			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 20s $$pkg || exit 1; \
 		done; \
 	done
+
+# .deb packages for arm64, armhf (ARMv6 hard-float: every Pi) and amd64 in
+# dist/, cross-built with cgo against debootstrap sysroots cached in .cache/
+# (scripts/package.sh; README, Packaging).
+package: deps
+	@VERSION=$(VERSION) scripts/package.sh
+
+# Installs those packages in clean debootstrap bookworm roots (arm64 under
+# qemu-user) and runs them there, checks the ARMv6 build and runs the OctoPi
+# CustomPiOS module against OctoPi's files. Needs root.
+image-test: package
+	$(GO) vet -tags imagetest ./image/installtest/
+	$(GO) test -tags imagetest -count=1 -p 1 -v -timeout 60m ./image/installtest/
 
 clean:
 	rm -rf bin
