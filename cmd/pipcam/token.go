@@ -34,9 +34,8 @@ const minTokenLen = 16
 // cannot be made (not running as root, a read-only /var), the same in the
 // user's state directory. With token_file "" there is no token.
 //
-// makeFallback is false for `pipcam token`: a token made in the caller's
-// own state directory would not be the one the daemon (another user, most
-// likely) uses.
+// makeFallback is false for `pipcam token`, which makes no token at all:
+// one made by the caller (root, or another user) would not be the daemon's.
 func loadControlToken(h configs.HTTP, makeFallback bool) (controlToken, error) {
 	if h.Token.Reveal() != "" {
 		return controlToken{Token: h.Token, Where: "http.token"}, nil
@@ -45,7 +44,13 @@ func loadControlToken(h configs.HTTP, makeFallback bool) (controlToken, error) {
 		return controlToken{}, nil
 	}
 	path := string(h.TokenFile)
-	tok, note, err := readOrMakeToken(path)
+	get := readOrMakeToken
+	if !makeFallback {
+		// `pipcam token` only reads: a token it made (as root, say) could
+		// be one the daemon's own user cannot read, or not the daemon's.
+		get = readOnly
+	}
+	tok, note, err := get(path)
 	if err == nil {
 		return controlToken{Token: tok, Where: path, Note: note}, nil
 	}
@@ -72,6 +77,16 @@ func loadControlToken(h configs.HTTP, makeFallback bool) (controlToken, error) {
 		note = fmt.Sprintf("%s cannot be written (%v), so the token is kept here", path, errors.Unwrap(err))
 	}
 	return controlToken{Token: tok, Where: fallback, Note: note}, nil
+}
+
+// readOnly is readToken that reports a missing file the way a file that
+// could not be made is reported, so the fallback is looked at next.
+func readOnly(path string) (configs.Secret, string, error) {
+	tok, note, err := readToken(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", "", &makeError{path, err}
+	}
+	return tok, note, err
 }
 
 // makeError is a token file that does not exist and could not be made.

@@ -209,3 +209,21 @@ func TestDaemonUsesTheGeneratedToken(t *testing.T) {
 		t.Fatalf("log leaks the token or does not say where it is:\n%s", logs.String())
 	}
 }
+
+// `pipcam token` never makes a token: one made by whoever runs it (root)
+// could be unreadable to the daemon's own user, or simply not the daemon's.
+func TestTokenCommandMakesNoToken(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state", "token")
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	var out, errOut bytes.Buffer
+	code := run([]string{"token", "-config", tokenConfig(t, path)}, &out, &errOut)
+	if code == 0 || out.Len() != 0 {
+		t.Fatalf("pipcam token with no token yet: exit %d, printed %q", code, out.String())
+	}
+	if !strings.Contains(errOut.String(), "no control token yet") {
+		t.Fatalf("pipcam token said %q, want it to say there is no token yet", errOut.String())
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("pipcam token made %s (%v)", path, err)
+	}
+}
