@@ -37,13 +37,19 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 
 func startTestDaemon(t *testing.T, cfg *configs.Config) *daemon {
 	t.Helper()
+	return startTestDaemonLogging(t, cfg, quietLogger())
+}
+
+// startTestDaemonLogging is startTestDaemon with the daemon's log given.
+func startTestDaemonLogging(t *testing.T, cfg *configs.Config, log *slog.Logger) *daemon {
+	t.Helper()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	// Room for the one rebuild startDaemon allows (2 x StartTimeout).
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
-	d, err := startDaemon(ctx, cfg, quietLogger())
+	d, err := startDaemon(ctx, cfg, log)
 	if err != nil {
 		t.Fatalf("start daemon: %v", err)
 	}
