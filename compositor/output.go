@@ -1,7 +1,6 @@
 package compositor
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -16,9 +15,10 @@ import (
 
 // Element names in an output pipeline.
 const (
-	nameOutSrc  = "outsrc"
-	nameOutMux  = "outmux"
-	nameOutSink = "outsink"
+	nameOutSrc   = "outsrc"
+	nameOutAudio = "outaudio" // the silent audio's appsrc, in a push
+	nameOutMux   = "outmux"
+	nameOutSink  = "outsink"
 )
 
 // outputBuffer is how many access units an output's subscription holds:
@@ -41,7 +41,11 @@ type output struct {
 	g          *Graph
 	pipeline   *gst.Pipeline
 	src        *app.Source
+	clock      *gst.Clock
 	maxBacklog uint64
+	// audio, when set, takes silence (a push's silent track).
+	audio   *app.Source
+	silence silentAudio
 	// redact cleans GStreamer's words before they are kept or logged (a
 	// stream key in an RTMP error).
 	redact func(string) string
@@ -54,9 +58,10 @@ type output struct {
 	pushed  atomic.Uint64 // bytes handed to the pipeline
 	skipped atomic.Uint64 // access units skipped to start at a keyframe
 
-	stopBus func()
-	cancel  context.CancelFunc
-	fed     chan struct{} // closed when the feed goroutine ends
+	stopBus  func()
+	stop     chan struct{} // closed to end the feeders
+	stopOnce sync.Once
+	feeders  sync.WaitGroup // the video feeder, and the silence's
 }
 
 // outputOptions describe an output pipeline to startOutput.
@@ -67,6 +72,8 @@ type outputOptions struct {
 	// setup gives the parsed pipeline what must never be in a printed
 	// description (a stream key, a file descriptor).
 	setup func(*gst.Pipeline) error
+	// silence, when set, is fed to the appsrc named outaudio.
+	silence *silentAudio
 }
 
 // startOutput parses and starts an output pipeline and begins feeding it.
@@ -83,9 +90,17 @@ func startOutput(g *Graph, o outputOptions) (*output, error) {
 		return nil, fmt.Errorf("output pipeline has no %s: %w", nameOutSrc, err)
 	}
 	out := &output{
-		g: g, pipeline: pipeline, src: app.SrcFromElement(srcEl),
+		g: g, pipeline: pipeline, src: app.SrcFromElement(srcEl), clock: pipeline.GetPipelineClock(),
 		maxBacklog: o.maxBacklog, redact: o.redact,
-		died: make(chan error, 1), eos: make(chan struct{}), fed: make(chan struct{}),
+		died: make(chan error, 1), eos: make(chan struct{}), stop: make(chan struct{}),
+	}
+	if o.silence != nil {
+		el, err := pipeline.GetElementByName(nameOutAudio)
+		if err != nil {
+			return nil, fmt.Errorf("output pipeline has no %s: %w", nameOutAudio, err)
+		}
+		out.audio, out.silence = app.SrcFromElement(el), *o.silence
+		out.audio.SetCaps(gst.NewCapsFromString(o.silence.caps))
 	}
 	if o.setup != nil {
 		if err := o.setup(pipeline); err != nil {
@@ -104,10 +119,19 @@ func startOutput(g *Graph, o outputOptions) (*output, error) {
 		return nil, err
 	}
 	aus, unsubscribe := g.Subscribe(outputBuffer)
-	ctx, cancel := context.WithCancel(context.Background())
-	out.cancel = cancel
-	go out.feed(ctx, aus, unsubscribe)
+	out.feeders.Add(1)
+	go out.feed(aus, unsubscribe)
+	if out.audio != nil {
+		out.feeders.Add(1)
+		go out.feedSilence(out.stop)
+	}
 	return out, nil
+}
+
+// runningTime is the output pipeline's running time now: what its
+// buffers are stamped in.
+func (o *output) runningTime() time.Duration {
+	return time.Duration(o.clock.GetTime() - o.pipeline.GetBaseTime())
 }
 
 // onMessage takes the bus's errors and end of stream.
@@ -132,18 +156,16 @@ func (o *output) fail(err error) {
 }
 
 // feed hands every access unit to the appsrc, from a keyframe on.
-func (o *output) feed(ctx context.Context, aus <-chan media.AccessUnit, unsubscribe func()) {
-	defer close(o.fed)
+func (o *output) feed(aus <-chan media.AccessUnit, unsubscribe func()) {
+	defer o.feeders.Done()
 	defer unsubscribe()
-	clock := o.pipeline.GetPipelineClock()
-	base := o.pipeline.GetBaseTime()
 	var tl timeline
 	waitKey, asked := true, false
 	for {
 		var au media.AccessUnit
 		var ok bool
 		select {
-		case <-ctx.Done():
+		case <-o.stop:
 			return
 		case au, ok = <-aus:
 			if !ok {
@@ -173,9 +195,8 @@ func (o *output) feed(ctx context.Context, aus <-chan media.AccessUnit, unsubscr
 			continue
 		}
 		waitKey = false
-		now := time.Duration(clock.GetTime() - base)
 		buf := gst.NewBufferFromBytes(au.Data)
-		buf.SetPresentationTimestamp(gst.ClockTime(tl.stamp(au.PTS, au.Keyframe, now)))
+		buf.SetPresentationTimestamp(gst.ClockTime(tl.stamp(au.PTS, au.Keyframe, o.runningTime())))
 		buf.SetDuration(gst.ClockTime(au.Duration))
 		if !au.Keyframe {
 			buf.SetFlags(gst.BufferFlagDeltaUnit)
@@ -198,7 +219,11 @@ func (o *output) finish(timeout time.Duration) error {
 	o.stopFeed()
 	o.ending.Store(true)
 	var err error
-	if ret := o.src.EndStream(); ret != gst.FlowOK {
+	ret := o.src.EndStream()
+	if o.audio != nil && ret == gst.FlowOK {
+		ret = o.audio.EndStream()
+	}
+	if ret != gst.FlowOK {
 		err = fmt.Errorf("end the output stream: %s", ret)
 	} else {
 		select {
@@ -213,10 +238,8 @@ func (o *output) finish(timeout time.Duration) error {
 }
 
 func (o *output) stopFeed() {
-	if o.cancel != nil {
-		o.cancel()
-		<-o.fed
-	}
+	o.stopOnce.Do(func() { close(o.stop) })
+	o.feeders.Wait()
 }
 
 // close stops feeding and stops the pipeline at once. Safe to call twice.

@@ -19,8 +19,12 @@ func TestOutputElementsHaveTheirPackages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	silence, err := silenceDescription()
+	if err != nil {
+		t.Fatal(err)
+	}
 	deps := depsPackages(t)
-	for _, f := range append(push.Factories(), rec.Factories()...) {
+	for _, f := range slices.Concat(push.Factories(), rec.Factories(), silence.Factories()) {
 		want := PackageOf(f)
 		if want == "" {
 			t.Errorf("element %s has no package in elementPackages", f)

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -84,8 +85,12 @@ func NewPusher(g *Graph, cfg configs.Push, log *slog.Logger) (*Pusher, error) {
 			return nil, fmt.Errorf("push %s: %w", dc.Name, err)
 		}
 		factories = append(factories, desc.Factories()...)
+		var silence *silentAudio
+		if dc.Audio == configs.AudioSilent {
+			silence = &silentAudio{} // encoded below, once the elements are known to be there
+		}
 		p.dests = append(p.dests, &destination{
-			cfg: dc, g: g, desc: desc, backlog: backlog,
+			cfg: dc, g: g, desc: desc, backlog: backlog, silence: silence,
 			log:   log.With("push", dc.Name),
 			want:  dc.Start == configs.PushAlways,
 			state: PushOff,
@@ -93,8 +98,27 @@ func NewPusher(g *Graph, cfg configs.Push, log *slog.Logger) (*Pusher, error) {
 			done:  make(chan struct{}),
 		})
 	}
+	silent := slices.ContainsFunc(p.dests, func(d *destination) bool { return d.silence != nil })
+	if silent {
+		sd, err := silenceDescription()
+		if err != nil {
+			return nil, err
+		}
+		factories = append(factories, sd.Factories()...)
+	}
 	if err := checkFactories(factories, Exists); err != nil {
 		return nil, fmt.Errorf("push: %w", err)
+	}
+	if silent {
+		a, err := silentAAC()
+		if err != nil {
+			return nil, fmt.Errorf("push: %w", err)
+		}
+		for _, d := range p.dests {
+			if d.silence != nil {
+				*d.silence = a
+			}
+		}
 	}
 	for _, d := range p.dests {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -151,6 +175,7 @@ type destination struct {
 	g       *Graph
 	desc    *Description
 	backlog uint64
+	silence *silentAudio // nil: no audio track
 	log     *slog.Logger
 	wake    chan struct{} // want changed
 
@@ -236,7 +261,7 @@ func (d *destination) supervise(ctx context.Context) {
 // attempt runs one push until it fails (its error) or is no longer
 // wanted (nil). wasLive says whether the server took data.
 func (d *destination) attempt(ctx context.Context) (wasLive bool, err error) {
-	o, err := startOutput(d.g, outputOptions{desc: d.desc, maxBacklog: d.backlog, redact: d.redact, setup: d.setStream})
+	o, err := startOutput(d.g, outputOptions{desc: d.desc, maxBacklog: d.backlog, redact: d.redact, setup: d.setStream, silence: d.silence})
 	if err != nil {
 		return false, err
 	}

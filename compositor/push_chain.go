@@ -32,7 +32,7 @@ func outputSource(maxBacklog uint64) []Item {
 // pushDescription is a push destination's pipeline:
 //
 //	appsrc ! h264parse ! flvmux ! rtmp2sink
-//	audiotestsrc wave=silence ! voaacenc ! flvmux   (audio: silent)
+//	appsrc (one AAC frame of silence, repeated) ! flvmux   (audio: silent)
 //
 // The stream (the key) is not in it: it is set on the parsed element.
 func pushDescription(t configs.RTMPTarget, audio configs.PushAudio, maxBacklog uint64) (*Description, error) {
@@ -59,18 +59,17 @@ func pushDescription(t configs.RTMPTarget, audio configs.PushAudio, maxBacklog u
 		return nil, err
 	}
 	if audio == configs.AudioSilent {
+		// Its caps (AAC with the encoder's codec data) are set on the
+		// parsed appsrc: see silence.go.
 		err := d.Add(
-			Element{Factory: "audiotestsrc", Props: []Prop{
+			Element{Factory: "appsrc", Name: nameOutAudio, Props: []Prop{
 				{"is-live", Bool(true)},
-				{"wave", Enum("silence")},
-				// 1024 samples: one AAC frame per buffer.
-				{"samplesperbuffer", Int(1024)},
+				{"format", Enum("time")},
+				{"do-timestamp", Bool(false)},
+				{"block", Bool(false)},
 			}},
-			Caps{Media: "audio/x-raw", Fields: []Prop{
-				{"rate", Int(44100)},
-				{"channels", Int(2)},
-			}},
-			Element{Factory: "voaacenc", Props: []Prop{{"bitrate", Int(64000)}}},
+			// Says it is audio, so flvmux gives it its audio pad.
+			Caps{Media: "audio/mpeg", Fields: []Prop{{"mpegversion", Int(4)}, {"stream-format", Enum("raw")}}},
 			Element{Factory: "queue"},
 			PadRef{Element: nameOutMux},
 		)

@@ -1,10 +1,12 @@
 package compositor
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -167,7 +169,7 @@ func TestPushDescription(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := desc.String()
-	for _, want := range []string{"appsrc name=outsrc", "flvmux name=outmux", "rtmp2sink name=outsink", `host="a.rtmp.youtube.com"`, `application="live2"`, "voaacenc", "outmux."} {
+	for _, want := range []string{"appsrc name=outsrc", "flvmux name=outmux", "rtmp2sink name=outsink", `host="a.rtmp.youtube.com"`, `application="live2"`, "appsrc name=outaudio", "outmux."} {
 		if !strings.Contains(s, want) {
 			t.Errorf("description lacks %q: %s", want, s)
 		}
@@ -176,7 +178,39 @@ func TestPushDescription(t *testing.T) {
 		t.Fatalf("the key is in the description: %s", s)
 	}
 	desc, _ = pushDescription(tgt, configs.AudioNone, 1<<20)
-	if strings.Contains(desc.String(), "voaacenc") {
+	if strings.Contains(desc.String(), nameOutAudio) {
 		t.Fatal("audio none still has an audio track")
+	}
+}
+
+// Silence is encoded once: one AAC frame that ffmpeg decodes to silence.
+func TestSilentAACDecodes(t *testing.T) {
+	a, err := silentAAC()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(a.caps, "mpegversion=(int)4") || !strings.Contains(a.caps, "rate=(int)44100") || len(a.frame) > 64 {
+		t.Fatalf("caps %s, frame of %d bytes", a.caps, len(a.frame))
+	}
+	// Ten frames in ADTS, as a player would get them.
+	var adts []byte
+	for range 10 {
+		n := len(a.frame) + 7
+		// AAC LC, 44.1 kHz (index 4), 2 channels, no CRC.
+		adts = append(adts, 0xff, 0xf1, 0x50, 0x80|byte(n>>11), byte(n>>3), byte(n<<5)|0x1f, 0xfc)
+		adts = append(adts, a.frame...)
+	}
+	cmd := exec.Command("ffmpeg", "-v", "error", "-f", "aac", "-i", "pipe:0", "-f", "s16le", "pipe:1")
+	cmd.Stdin = bytes.NewReader(adts)
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	pcm, err := cmd.Output()
+	if err != nil || errOut.Len() > 0 || len(pcm) != 10*1024*2*2 {
+		t.Fatalf("ffmpeg: %v %s (%d bytes of PCM)", err, errOut.String(), len(pcm))
+	}
+	for i, b := range pcm {
+		if b != 0 {
+			t.Fatalf("byte %d of the decoded audio is %d, not silence", i, b)
+		}
 	}
 }

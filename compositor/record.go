@@ -235,4 +235,3 @@ func explainWriteError(err error, dir string) error {
 	}
 	return err
 }
-
