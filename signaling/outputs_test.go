@@ -40,7 +40,9 @@ func (f *fakePush) Status() any {
 
 const outputsToken = "tok-outputs-1"
 
-func bearerHdr() map[string]string { return map[string]string{"Authorization": "Bearer " + outputsToken} }
+func bearerHdr() map[string]string {
+	return map[string]string{"Authorization": "Bearer " + outputsToken}
+}
 
 func TestPushEndpoints(t *testing.T) {
 	push := &fakePush{on: map[string]bool{"youtube": true}}
