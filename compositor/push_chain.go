@@ -37,8 +37,9 @@ func outputSource(maxBacklog uint64) []Item {
 // The stream (the key) is not in it: it is set on the parsed element.
 func pushDescription(t configs.RTMPTarget, audio configs.PushAudio, maxBacklog uint64) (*Description, error) {
 	var d Description
+	// No queues: each appsrc streams on a thread of its own already, and
+	// every thread a buffer crosses costs a wake-up (make bench).
 	video := append(outputSource(maxBacklog),
-		Element{Factory: "queue"},
 		Element{Factory: "flvmux", Name: nameOutMux, Props: []Prop{
 			{"streamable", Bool(true)},
 			// The silent audio and the video meet here on one clock;
@@ -70,7 +71,6 @@ func pushDescription(t configs.RTMPTarget, audio configs.PushAudio, maxBacklog u
 			}},
 			// Says it is audio, so flvmux gives it its audio pad.
 			Caps{Media: "audio/mpeg", Fields: []Prop{{"mpegversion", Int(4)}, {"stream-format", Enum("raw")}}},
-			Element{Factory: "queue"},
 			PadRef{Element: nameOutMux},
 		)
 		if err != nil {

@@ -135,6 +135,7 @@ func TestPushFailureLeavesTheGraphAlone(t *testing.T) {
 	p, err := NewPusher(g, configs.Push{Destinations: []configs.PushDestination{
 		{Name: "nowhere", URL: "rtmp://127.0.0.1:1/live", Key: testStreamKey, Start: configs.PushAlways, Audio: configs.AudioNone},
 		{Name: "later", URL: "rtmp://127.0.0.1:1/live/x", Start: configs.PushManual, Audio: configs.AudioSilent},
+		{Name: "onprint", URL: "rtmp://127.0.0.1:1/live/y", Start: configs.PushPrinting, Audio: configs.AudioNone},
 	}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -152,6 +153,17 @@ func TestPushFailureLeavesTheGraphAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitPush(t, p, "later", 15*time.Second, "tried", func(st PushStatus) bool { return st.Enabled && st.Reconnects >= 1 })
+	// A print starts and ends the destinations that follow prints, only.
+	if st := pushStatus(p, "onprint"); st.Enabled || st.State != PushOff {
+		t.Fatalf("a printing destination started before a print: %+v", st)
+	}
+	p.Printing(true)
+	waitPush(t, p, "onprint", 15*time.Second, "tried during the print", func(st PushStatus) bool { return st.Enabled && st.Reconnects >= 1 })
+	p.Printing(false)
+	waitPush(t, p, "onprint", 5*time.Second, "off after the print", func(st PushStatus) bool { return !st.Enabled && st.State == PushOff })
+	if st := pushStatus(p, "later"); !st.Enabled {
+		t.Fatalf("the end of a print stopped a manual destination: %+v", st)
+	}
 	// The graph went on: a second of pictures arrives now.
 	drain(aus)
 	nextAUs(t, aus, 15)
