@@ -39,15 +39,24 @@ func (d *PushDestination) fillDefaults() {
 }
 
 func (p Push) problems(printer PrinterType) []*FieldError {
+	return namedList("destinations", p.Destinations, func(d PushDestination) string { return d.Name },
+		func(d PushDestination) []*FieldError { return d.problems(printer) })
+}
+
+// namedList checks each entry of a list (its problems under list[i]) and
+// that no two entries share a name.
+func namedList[T any](list string, items []T, name func(T) string, problems func(T) []*FieldError) []*FieldError {
 	var errs []*FieldError
 	first := map[string]int{}
-	for i, d := range p.Destinations {
-		path := fmt.Sprintf("destinations[%d]", i)
-		errs = append(errs, prefixed(path, d.problems(printer))...)
-		if j, dup := first[d.Name]; dup && d.Name != "" {
-			errs = append(errs, fieldErrorf(path+".name", "%q is already the name of destinations[%d]", d.Name, j))
-		} else {
-			first[d.Name] = i
+	for i, it := range items {
+		path := fmt.Sprintf("%s[%d]", list, i)
+		errs = append(errs, prefixed(path, problems(it))...)
+		if n := name(it); n != "" {
+			if j, dup := first[n]; dup {
+				errs = append(errs, fieldErrorf(path+".name", "%q is already the name of %s[%d]", n, list, j))
+			} else {
+				first[n] = i
+			}
 		}
 	}
 	return errs

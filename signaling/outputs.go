@@ -1,8 +1,6 @@
 package signaling
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"io/fs"
 	"net/http"
@@ -74,9 +72,7 @@ func (s *Server) onPushPut(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Enabled *bool `json:"enabled"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil || dec.More() || req.Enabled == nil {
+	if err := decodeObject(body, &req, true); err != nil || req.Enabled == nil {
 		s.reject(w, r, writeJSONError, http.StatusBadRequest, `want {"enabled": true} or {"enabled": false}`)
 		return
 	}

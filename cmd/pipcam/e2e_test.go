@@ -454,20 +454,7 @@ func TestOverlayAPIChangesTheLookLive(t *testing.T) {
 	cfg.HTTP.Token = "s3cret-token"
 	d := startTestDaemon(t, cfg)
 	base := "http://" + d.HTTPAddr()
-	put := func(body, token string) (int, string) {
-		req, _ := http.NewRequest(http.MethodPut, base+"/api/overlay", strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	put := func(body, token string) (int, string) { return putJSON(t, base+"/api/overlay", body, token) }
 	if code, _ := put(`{"position":"bottom-right"}`, ""); code != http.StatusUnauthorized {
 		t.Fatalf("no token: %d", code)
 	}

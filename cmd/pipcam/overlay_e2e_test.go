@@ -36,14 +36,7 @@ func TestPrinterStatusIsReadableInThePicture(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	op, err := octoprinttest.Start(ctx, octoprinttest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { op.Close() })
-	if err := op.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
+	op := startOctoPrint(ctx, t)
 	if err := op.Upload(ctx, "benchy.gcode", octoprinttest.GCode(25*time.Second)); err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -123,17 +124,8 @@ func TestPushToNginxUnderAViewer(t *testing.T) {
 	}
 
 	put := func(body, token string) int {
-		req, _ := http.NewRequest(http.MethodPut, base+"/api/push/nginx", strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+		code, _ := putJSON(t, base+"/api/push/nginx", body, token)
+		return code
 	}
 	if code := put(`{"enabled":false}`, ""); code != http.StatusUnauthorized {
 		t.Fatalf("PUT /api/push without the token: %d", code)
@@ -150,6 +142,24 @@ func TestPushToNginxUnderAViewer(t *testing.T) {
 	if s := statusJSON(t, base); strings.Contains(s, e2eStreamKey) || strings.Contains(logs.String(), e2eStreamKey) {
 		t.Fatalf("the stream key shows in status or the log")
 	}
+}
+
+// putJSON PUTs a JSON body, with the bearer token unless it is "", and
+// returns the status and the reply.
+func putJSON(t *testing.T, url, body, token string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPut, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
 
 // syncLog collects the daemon's log from its goroutines.

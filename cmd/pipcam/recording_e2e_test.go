@@ -84,14 +84,7 @@ func TestPrintRecordings(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	op, err := octoprinttest.Start(ctx, octoprinttest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { op.Close() })
-	if err := op.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
+	op := startOctoPrint(ctx, t)
 	for name, d := range map[string]time.Duration{"benchy.gcode": 12 * time.Second, "long.gcode": 5 * time.Minute} {
 		if err := op.Upload(ctx, name, octoprinttest.GCode(d)); err != nil {
 			t.Fatal(err)
@@ -149,6 +142,21 @@ func recordOnePrint(ctx context.Context, t *testing.T, op *octoprinttest.Server)
 	if !strings.Contains(strings.ToLower(got), "printing") {
 		t.Fatalf("the picture half way through reads %q, want the overlay's Printing", got)
 	}
+}
+
+// startOctoPrint runs a real OctoPrint with its virtual printer connected
+// until the test ends.
+func startOctoPrint(ctx context.Context, t *testing.T) *octoprinttest.Server {
+	t.Helper()
+	op, err := octoprinttest.Start(ctx, octoprinttest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { op.Close() })
+	if err := op.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return op
 }
 
 // download saves a URL into a temporary file.
