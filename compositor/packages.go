@@ -19,6 +19,7 @@ var elementPackages = map[string]string{
 	"queue":      "libgstreamer1.0-0",
 	"tee":        "libgstreamer1.0-0",
 	"valve":      "libgstreamer1.0-0",
+	"fdsink":     "libgstreamer1.0-0", // recordings
 	// plugins-base
 	"appsink":       "gstreamer1.0-plugins-base",
 	"appsrc":        "gstreamer1.0-plugins-base",
@@ -28,12 +29,14 @@ var elementPackages = map[string]string{
 	"videorate":     "gstreamer1.0-plugins-base",
 	"videoscale":    "gstreamer1.0-plugins-base",
 	"videotestsrc":  "gstreamer1.0-plugins-base",
+	"audiotestsrc":  "gstreamer1.0-plugins-base", // push: the silent audio
 	"videoflip":     "gstreamer1.0-plugins-good",
 	"videocrop":     "gstreamer1.0-plugins-good",
 	// the pango plugin is not in plugins-base on Debian
 	"textoverlay": "gstreamer1.0-x",
 	// plugins-good
 	"flvmux":         "gstreamer1.0-plugins-good",
+	"mp4mux":         "gstreamer1.0-plugins-good", // recordings
 	"jpegdec":        "gstreamer1.0-plugins-good",
 	"jpegenc":        "gstreamer1.0-plugins-good",
 	"multipartdemux": "gstreamer1.0-plugins-good",
@@ -51,6 +54,8 @@ var elementPackages = map[string]string{
 	"h264parse":      "gstreamer1.0-plugins-bad",
 	"intervideosink": "gstreamer1.0-plugins-bad",
 	"intervideosrc":  "gstreamer1.0-plugins-bad",
+	"rtmp2sink":      "gstreamer1.0-plugins-bad", // push
+	"voaacenc":       "gstreamer1.0-plugins-bad", // push: the silent audio
 	// libav: the software H.264 decoder for RTSP cameras
 	"avdec_h264": "gstreamer1.0-libav",
 	// the Pi camera module through libcamera
@@ -91,21 +96,7 @@ var ErrMissingElements = errors.New("GStreamer elements missing")
 // each with the package to install, e.g.
 // "textoverlay: not installed (apt install gstreamer1.0-x)".
 func CheckElements(p *Plan, exists func(string) bool) error {
-	var missing []string
-	for _, f := range p.Factories() {
-		if exists(f) {
-			continue
-		}
-		pkg := PackageOf(f)
-		if pkg == "" {
-			pkg = "the package that ships it"
-		}
-		missing = append(missing, fmt.Sprintf("%s: not installed (apt install %s)", f, pkg))
-	}
-	if len(missing) == 0 {
-		return nil
-	}
-	return fmt.Errorf("%w: %s", ErrMissingElements, strings.Join(missing, "; "))
+	return checkFactories(p.Factories(), exists)
 }
 
 // Factories lists every element factory the plan may start: its pipelines'
@@ -122,4 +113,25 @@ func (p *Plan) Factories() []string {
 		}
 	}
 	return out
+}
+
+// checkFactories is CheckElements for a list of factories.
+func checkFactories(factories []string, exists func(string) bool) error {
+	var missing []string
+	seen := map[string]bool{}
+	for _, f := range factories {
+		if seen[f] || exists(f) {
+			continue
+		}
+		seen[f] = true
+		pkg := PackageOf(f)
+		if pkg == "" {
+			pkg = "the package that ships it"
+		}
+		missing = append(missing, fmt.Sprintf("%s: not installed (apt install %s)", f, pkg))
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s", ErrMissingElements, strings.Join(missing, "; "))
 }

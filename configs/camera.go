@@ -61,17 +61,8 @@ func camerasProblems(cams []Camera, out Output) []*FieldError {
 	if len(cams) < 1 || len(cams) > 2 {
 		errs = append(errs, fieldErrorf("cameras", "need 1 or 2 cameras, got %d (pipcam mixes at most two)", len(cams)))
 	}
-	first := map[string]int{}
-	for i, cam := range cams {
-		path := fmt.Sprintf("cameras[%d]", i)
-		errs = append(errs, prefixed(path, cam.problems(out))...)
-		if j, dup := first[cam.Name]; dup && cam.Name != "" {
-			errs = append(errs, fieldErrorf(path+".name", "%q is already the name of cameras[%d]", cam.Name, j))
-		} else {
-			first[cam.Name] = i
-		}
-	}
-	return errs
+	return append(errs, namedList("cameras", cams, func(c Camera) string { return c.Name },
+		func(c Camera) []*FieldError { return c.problems(out) })...)
 }
 
 func (c Camera) problems(out Output) []*FieldError {

@@ -9,5 +9,6 @@ func (c Config) Clone() *Config {
 	for i := range c.WebRTC.ICEServers {
 		c.WebRTC.ICEServers[i].URLs = slices.Clone(c.WebRTC.ICEServers[i].URLs)
 	}
+	c.Push.Destinations = slices.Clone(c.Push.Destinations)
 	return &c
 }

@@ -17,6 +17,10 @@ type Config struct {
 	WebRTC  WebRTC   `yaml:"webrtc"`
 	Log     Log      `yaml:"log"`
 	JPEG    JPEG     `yaml:"jpeg"`
+	// Push and Recording are the two outputs beyond viewers (push.go,
+	// recording.go).
+	Push      Push      `yaml:"push"`
+	Recording Recording `yaml:"recording"`
 }
 
 // Camera is one video source. Which fields apply depends on Type.

@@ -36,6 +36,9 @@ func Default() *Config {
 		FLV:     FLV{Listen: ":7272"},
 		Log:     Log{Level: LogInfo},
 		JPEG:    JPEG{Enabled: true, Framerate: 5, Quality: 85},
+
+		// No push destination: Push is empty.
+		Recording: Recording{Dir: DefaultRecordingDir, KeepPrints: 20, KeepSize: 2 * 1e9},
 	}
 }
 

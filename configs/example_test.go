@@ -29,14 +29,14 @@ func TestExampleNamesEveryField(t *testing.T) {
 		}
 	}
 	_, names := yamlFields(reflect.TypeFor[Config]())
-	for _, section := range []any{Camera{}, Crop{}, Output{}, Layout{}, Encoder{}, Overlay{}, ProgressBar{}, Printer{}, HTTP{}, FLV{}, WebRTC{}, ICEServer{}, Log{}, JPEG{}} {
+	for _, section := range []any{Camera{}, Crop{}, Output{}, Layout{}, Encoder{}, Overlay{}, ProgressBar{}, Printer{}, HTTP{}, FLV{}, WebRTC{}, ICEServer{}, Log{}, JPEG{}, Push{}, PushDestination{}, Recording{}} {
 		_, n := yamlFields(reflect.TypeOf(section))
 		names = append(names, n...)
 	}
 	for _, name := range names {
 		// These only apply to settings the example shows commented out.
 		commentedOnly := map[string]bool{"device": true, "format": true, "urls": true, "username": true, "credential": true,
-			"url": true, "password": true, "transport": true}
+			"url": true, "password": true, "transport": true, "key": true, "start": true, "audio": true}
 		switch {
 		case commentedOnly[name] && !strings.Contains(string(Example), name+":"):
 			t.Errorf("Example does not show %s", name)
@@ -63,6 +63,15 @@ func TestExampleCommentedOutParts(t *testing.T) {
 		"    - urls: [\"turn:turn.example.org:3478\"]",
 		"      username: pipcam",
 		"      credential: change-me",
+		"printer:",
+		"  type: octoprint",
+		"push:",
+		"  destinations:",
+		"    - name: youtube",
+		"      url: rtmp://a.rtmp.youtube.com/live2",
+		"      key: xxxx-xxxx-xxxx-xxxx-xxxx",
+		"      start: always",
+		"      audio: silent",
 	)
 	if got := parseErr(t, doc); got != "" {
 		t.Error(got)

@@ -49,6 +49,9 @@ func Parse(data []byte, file string) (*Config, error) {
 	for i := range cfg.Cameras {
 		cfg.Cameras[i].fillDefaults()
 	}
+	for i := range cfg.Push.Destinations {
+		cfg.Push.Destinations[i].fillDefaults()
+	}
 	deriveLayout(cfg, d.lines)
 
 	errs := d.errs

@@ -116,7 +116,7 @@ func TestParseUnknownField(t *testing.T) {
 	)
 	got := parseErr(t, doc)
 	want := "pipcam.yaml:5: cameras[1].colour: unknown field (known: name, type, pattern, device, format, width, height, framerate, url, username, password, transport, rotate, flip, crop, stall_timeout)\n" +
-		"pipcam.yaml:6: outptu: unknown field (known: cameras, output, layout, encoder, overlay, printer, http, flv, webrtc, log, jpeg)"
+		"pipcam.yaml:6: outptu: unknown field (known: cameras, output, layout, encoder, overlay, printer, http, flv, webrtc, log, jpeg, push, recording)"
 	if got != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}

@@ -13,5 +13,8 @@ func (c Config) Redact() *Config {
 	for i := range r.WebRTC.ICEServers {
 		r.WebRTC.ICEServers[i].Credential = r.WebRTC.ICEServers[i].Credential.redact()
 	}
+	for i := range r.Push.Destinations {
+		r.Push.Destinations[i].Key = r.Push.Destinations[i].Key.redact()
+	}
 	return r
 }

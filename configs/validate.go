@@ -25,5 +25,7 @@ func (c *Config) problems() []*FieldError {
 	if err := c.Log.Level.check(); err != nil {
 		errs = append(errs, &FieldError{Field: "log.level", Err: err})
 	}
+	errs = append(errs, prefixed("push", c.Push.problems(c.Printer.Type))...)
+	errs = append(errs, prefixed("recording", c.Recording.problems(c.Printer.Type))...)
 	return errs
 }

@@ -20,6 +20,8 @@ packages=(
 	python3 python3-venv # a real OctoPrint from PyPI for the overlay tests and make demo
 	# A real RTSP server for the IP camera tests (GStreamer's, from Python).
 	gir1.2-gst-rtsp-server-1.0 python3-gi
+	# A real RTMP server for the push tests (nginx-rtmp on loopback).
+	nginx libnginx-mod-rtmp
 )
 
 # --list prints the packages, one a line, and installs nothing.

@@ -1,7 +1,6 @@
 package signaling
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -72,13 +71,8 @@ func (s *Server) onCameraStreamer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var msg csMessage
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&msg); err != nil {
+	if err := decodeObject(body, &msg, false); err != nil {
 		s.reject(w, r, writeJSONError, http.StatusBadRequest, "malformed JSON: "+err.Error())
-		return
-	}
-	if dec.More() {
-		s.reject(w, r, writeJSONError, http.StatusBadRequest, "malformed JSON: data after the object")
 		return
 	}
 	switch msg.Type {

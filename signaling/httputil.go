@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,6 +37,22 @@ func hasMediaType(r *http.Request, want string) bool {
 // errorFormat writes an error reply in an endpoint's own format: plain
 // text for WHEP, JSON for /webrtc and the API.
 type errorFormat func(w http.ResponseWriter, status int, msg string)
+
+// decodeObject decodes body as one JSON value into v; strict refuses
+// fields v does not have. Anything after the value is an error.
+func decodeObject(body []byte, v any, strict bool) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if strict {
+		dec.DisallowUnknownFields()
+	}
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("data after the object")
+	}
+	return nil
+}
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")

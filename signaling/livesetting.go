@@ -1,8 +1,6 @@
 package signaling
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
 	"sync"
 )
@@ -48,14 +46,8 @@ func (ls *liveSetting[T]) onPut(s *Server) http.HandlerFunc {
 		ls.mu.Lock()
 		defer ls.mu.Unlock()
 		v := ls.get()
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&v); err != nil {
+		if err := decodeObject(body, &v, true); err != nil {
 			s.reject(w, r, writeJSONError, http.StatusBadRequest, "bad "+ls.what+": "+err.Error())
-			return
-		}
-		if dec.More() {
-			s.reject(w, r, writeJSONError, http.StatusBadRequest, "bad "+ls.what+": data after the object")
 			return
 		}
 		if err := ls.set(v); err != nil {

@@ -43,12 +43,14 @@ func (s *Server) viewing(r chi.Router) {
 	r.Get("/api/layout", s.layout.onGet(s))
 	r.Get("/api/overlay", s.overlayStyle.onGet(s))
 	s.mediaRoutes(r)
+	s.outputViewing(r)
 }
 
 // control: everything that changes what others see.
 func (s *Server) control(r chi.Router) {
 	r.Put("/api/layout", s.layout.onPut(s))
 	r.Put("/api/overlay", s.overlayStyle.onPut(s))
+	s.outputControl(r)
 }
 
 func (s *Server) whep(r chi.Router, prefix string) {

@@ -39,6 +39,11 @@ type Options struct {
 	Layout LayoutControl // nil: /api/layout answers 501
 	// Overlay is the overlay's look; nil: /api/overlay answers 501.
 	Overlay OverlayControl
+	// Push starts and stops pushes (nil: /api/push answers 501);
+	// Recordings lists and serves the print recordings (nil: recording
+	// is off, /api/recordings answers 404). See outputs.go.
+	Push       PushControl
+	Recordings RecordingStore
 	// Reports add their figures to /api/status, each under its own key
 	// ("graph", "overlay"…; not "viewers", "sessions" or "stream").
 	Reports map[string]StatusReporter

@@ -30,7 +30,7 @@ func main() {
 	window := flag.Duration("window", 8*time.Second, "how long each CPU/bitrate window is")
 	rounds := flag.Int("rounds", 3, "alternations of 1 and -viewers viewers for the CPU figure")
 	soak := flag.Duration("soak", 10*time.Minute, "how long the 30 fps soak runs (0: skip it)")
-	only := flag.String("only", "", "run one section: viewers, overlay, soak or cameras (default: all)")
+	only := flag.String("only", "", "run one section: viewers, overlay, soak, cameras or outputs (default: all)")
 	flag.Parse()
 	var err error
 	if *only == "" || *only == "viewers" {
@@ -44,6 +44,9 @@ func main() {
 	}
 	if err == nil && (*only == "" || *only == "cameras") {
 		err = runCameras(*bin, *rounds, *window)
+	}
+	if err == nil && (*only == "" || *only == "outputs") {
+		err = runOutputs(*bin, *rounds, *window)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "pipcam-bench:", err)

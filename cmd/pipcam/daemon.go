@@ -19,6 +19,7 @@ import (
 type daemon struct {
 	graph   *compositor.Graph
 	overlay *overlay.Overlay
+	outputs *outputs
 	server  *signaling.Server
 	http    *http.Server
 	ln      net.Listener
@@ -39,7 +40,14 @@ func startDaemon(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*d
 		graph.Close()
 		return nil, err
 	}
-	server, err := signaling.New(context.Background(), signaling.Options{
+	// Pushes and print recordings take the same encode (outputs.go).
+	outs, err := startOutputs(cfg, graph, ov, log)
+	if err != nil {
+		ov.Close()
+		graph.Close()
+		return nil, err
+	}
+	opts := signaling.Options{
 		Source:  graph,
 		Layout:  graph,
 		Overlay: graph,
@@ -47,8 +55,11 @@ func startDaemon(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*d
 		HTTP:    cfg.HTTP,
 		WebRTC:  cfg.WebRTC,
 		Logger:  log,
-	})
+	}
+	outs.signalingOptions(&opts)
+	server, err := signaling.New(context.Background(), opts)
 	if err != nil {
+		outs.Close()
 		ov.Close()
 		graph.Close()
 		return nil, err
@@ -56,6 +67,7 @@ func startDaemon(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*d
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
 		server.Close()
+		outs.Close()
 		ov.Close()
 		graph.Close()
 		return nil, fmt.Errorf("listen on http %s: %w", cfg.HTTP.Listen, err)
@@ -63,6 +75,7 @@ func startDaemon(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*d
 	d := &daemon{
 		graph:   graph,
 		overlay: ov,
+		outputs: outs,
 		server:  server,
 		ln:      ln,
 		done:    make(chan error, 1),
@@ -93,6 +106,8 @@ func (d *daemon) Close() {
 		close(shutdown)
 	}()
 	d.server.Close()
+	// Before the graph: a recording's file is completed from its pictures.
+	d.outputs.Close()
 	d.overlay.Close()
 	d.graph.Close()
 	<-shutdown

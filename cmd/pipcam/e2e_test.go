@@ -37,13 +37,19 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 
 func startTestDaemon(t *testing.T, cfg *configs.Config) *daemon {
 	t.Helper()
+	return startTestDaemonLogging(t, cfg, quietLogger())
+}
+
+// startTestDaemonLogging is startTestDaemon with the daemon's log given.
+func startTestDaemonLogging(t *testing.T, cfg *configs.Config, log *slog.Logger) *daemon {
+	t.Helper()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	// Room for the one rebuild startDaemon allows (2 x StartTimeout).
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
-	d, err := startDaemon(ctx, cfg, quietLogger())
+	d, err := startDaemon(ctx, cfg, log)
 	if err != nil {
 		t.Fatalf("start daemon: %v", err)
 	}
@@ -448,20 +454,7 @@ func TestOverlayAPIChangesTheLookLive(t *testing.T) {
 	cfg.HTTP.Token = "s3cret-token"
 	d := startTestDaemon(t, cfg)
 	base := "http://" + d.HTTPAddr()
-	put := func(body, token string) (int, string) {
-		req, _ := http.NewRequest(http.MethodPut, base+"/api/overlay", strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	put := func(body, token string) (int, string) { return putJSON(t, base+"/api/overlay", body, token) }
 	if code, _ := put(`{"position":"bottom-right"}`, ""); code != http.StatusUnauthorized {
 		t.Fatalf("no token: %d", code)
 	}

@@ -36,14 +36,7 @@ func TestPrinterStatusIsReadableInThePicture(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	op, err := octoprinttest.Start(ctx, octoprinttest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { op.Close() })
-	if err := op.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
+	op := startOctoPrint(ctx, t)
 	if err := op.Upload(ctx, "benchy.gcode", octoprinttest.GCode(25*time.Second)); err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +182,13 @@ func ocr(t *testing.T, v *viewer.Viewer, w, h int) string {
 	if err != nil || len(out) < w*h*3 {
 		t.Fatalf("decode: %v (%d bytes)", err, len(out))
 	}
-	frame := out[len(out)-w*h*3:]
+	return readOverlayLine(t, out[len(out)-w*h*3:], w)
+}
+
+// readOverlayLine reads the overlay's line (the top of the picture) out of
+// a decoded RGB frame with tesseract.
+func readOverlayLine(t *testing.T, frame []byte, w int) string {
+	t.Helper()
 	// The text line: white glyphs on the shaded box. Tesseract reads dark
 	// text on white best: threshold on brightness, invert, scale up 3x.
 	const lineH, scale = 34, 3
