@@ -17,6 +17,8 @@ packages=(
 	chromium # signaling tests: a real browser viewer (headless)
 	tesseract-ocr tesseract-ocr-eng # e2e tests read the overlay back out of the picture
 	python3 python3-venv # a real OctoPrint from PyPI for the overlay tests and make demo
+	# Klipper's host MCU built from source, Klippy and Moonraker (scripts/moonraker.sh)
+	make xz-utils libsodium23 # libsodium: Moonraker's libnacl loads it
 )
 
 # --list prints the packages, one a line, and installs nothing.
@@ -63,4 +65,11 @@ fi
 # fail and say why.
 if ! "$(dirname "$0")/octoprint.sh" >/dev/null; then
 	echo "warning: the OctoPrint venv could not be made (see above); the OctoPrint tests will fail" >&2
+fi
+
+# Klipper (its host MCU, Klippy) and Moonraker 0.11.0 in .cache/klipper for
+# the Moonraker tests. Not fatal either: without Klipper's source the tests
+# skip and say why; without PyPI they fail and say why.
+if ! "$(dirname "$0")/moonraker.sh" >/dev/null; then
+	echo "warning: Klipper and Moonraker could not be built (see above); the Moonraker tests will skip or fail" >&2
 fi
