@@ -93,8 +93,10 @@ func TestOctoPrintKilled(t *testing.T) {
 				t.Fatal(err)
 			}
 			up := time.Now()
-			s = sink.waitText(t, recoverDeadline, up, "printer offline", prefix("Printer offline"))
-			t.Logf("restarted → %q after %v", s.text, s.at.Sub(up).Round(time.Millisecond))
+			// Since the kill: the overlay may read the restarted OctoPrint
+			// before Restart has seen it answer.
+			s = sink.waitText(t, recoverDeadline, kill, "printer offline", prefix("Printer offline"))
+			t.Logf("restarted → %q %v after Restart returned", s.text, s.at.Sub(up).Round(time.Millisecond))
 			if err := srv.Connect(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -229,7 +231,7 @@ func TestAutoFallsBackToPoll(t *testing.T) {
 	proxy := newFaultProxy(t, srv.URL, "no-socket")
 	sink := newRecordSink()
 	logs := &logBuffer{}
-	timing := defaultOctoTiming
+	timing := defaultTiming
 	timing.pushRetry = 2 * time.Second
 	o, err := newOverlay(context.Background(), printerConfig(proxy.URL, srv.APIKey, configs.TransportAuto), sink,
 		slog.New(slog.NewTextHandler(logs, nil)), deps{getenv: os.Getenv, now: time.Now, timing: timing})
