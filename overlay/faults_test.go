@@ -159,7 +159,7 @@ func (f *faultProxy) setMode(m string) { f.mode.Store(m) }
 
 func (f *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	mode := f.mode.Load().(string)
-	socket := strings.HasPrefix(r.URL.Path, "/sockjs/")
+	socket := strings.HasPrefix(r.URL.Path, "/sockjs/") || r.URL.Path == "/websocket" // OctoPrint's, Moonraker's
 	switch {
 	case mode == "garbage":
 		w.Header().Set("Content-Type", "application/json")
@@ -183,41 +183,83 @@ func (f *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer c.CloseNow()
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		defer cancel()
-		_ = c.Write(ctx, websocket.MessageText, []byte(`{"connected":{}}`))
-		_ = c.Write(ctx, websocket.MessageText, []byte(`{"history":{"state":"Operational"}}`))
+		if r.URL.Path == "/websocket" {
+			// Moonraker: the reply to identify is cut short.
+			_, _, _ = c.Read(ctx)
+			_ = c.Write(ctx, websocket.MessageText, []byte(`{"jsonrpc":"2.0","id":1,"result":{"connection_id":`))
+		} else {
+			_ = c.Write(ctx, websocket.MessageText, []byte(`{"connected":{}}`))
+			_ = c.Write(ctx, websocket.MessageText, []byte(`{"history":{"state":"Operational"}}`))
+		}
 		_, _, _ = c.Read(ctx)
 	default:
 		f.proxy.ServeHTTP(w, r)
 	}
 }
 
+// faultTarget is a real printer server the fault tests put the proxy in
+// front of.
+type faultTarget struct {
+	name   string // "OctoPrint": how the overlay names it
+	url    string
+	ready  func(t *testing.T) // brings the server to its idle state
+	config func(url string, transport configs.PrinterTransport) *configs.Config
+	idle   string // what the overlay shows then
+}
+
+// faultTargets are the servers, each started in its subtest (Moonraker's
+// skips where Klipper's source is absent).
+var faultTargets = []struct {
+	name  string
+	start func(*testing.T) faultTarget
+}{{"OctoPrint", octoTarget}, {"Moonraker", moonTarget}}
+
+func octoTarget(t *testing.T) faultTarget {
+	srv := octo(t)
+	return faultTarget{"OctoPrint", srv.URL, func(t *testing.T) { ready(t, srv) },
+		func(url string, tr configs.PrinterTransport) *configs.Config {
+			return printerConfig(url, srv.APIKey, tr)
+		}, "Operational"}
+}
+
+func moonTarget(t *testing.T) faultTarget {
+	srv := moon(t)
+	return faultTarget{"Moonraker", srv.URL, func(t *testing.T) { standby(t, srv) },
+		func(url string, tr configs.PrinterTransport) *configs.Config { return moonConfig(url, srv.APIKey, tr) }, "Standby"}
+}
+
 // Servers that fail in each way: the right text within 3 s, then
 // recovery once the server behaves.
 func TestFaultServers(t *testing.T) {
-	srv := octo(t)
+	for _, target := range faultTargets {
+		t.Run(target.name, func(t *testing.T) { faultServers(t, target.start(t)) })
+	}
+}
+
+func faultServers(t *testing.T, ft faultTarget) {
 	tests := []struct {
 		mode       string
 		transports []configs.PrinterTransport
 		want       string
 	}{
-		{"garbage", transports(), "OctoPrint: bad reply"},
-		{"500", transports(), "OctoPrint: bad reply"},
-		{"503", transports(), "OctoPrint offline"},
-		{"hang", transports(), "OctoPrint offline"},
-		{"socket-garbage", []configs.PrinterTransport{configs.TransportPush}, "OctoPrint: bad reply"},
+		{"garbage", transports(), ft.name + ": bad reply"},
+		{"500", transports(), ft.name + ": bad reply"},
+		{"503", transports(), ft.name + " offline"},
+		{"hang", transports(), ft.name + " offline"},
+		{"socket-garbage", []configs.PrinterTransport{configs.TransportPush}, ft.name + ": bad reply"},
 	}
 	for _, tt := range tests {
 		for _, tr := range tt.transports {
 			t.Run(tt.mode+"/"+string(tr), func(t *testing.T) {
-				ready(t, srv)
-				proxy := newFaultProxy(t, srv.URL, tt.mode)
+				ft.ready(t)
+				proxy := newFaultProxy(t, ft.url, tt.mode)
 				sink := newRecordSink()
 				start := time.Now()
-				startOverlay(t, printerConfig(proxy.URL, srv.APIKey, tr), sink)
+				startOverlay(t, ft.config(proxy.URL, tr), sink)
 				s := sink.waitText(t, faultDeadline, start, tt.want, prefix(tt.want))
 				t.Logf("%q after %v", s.text, s.at.Sub(start).Round(time.Millisecond))
 				proxy.setMode("pass")
-				sink.waitText(t, recoverDeadline, time.Now(), "Operational", prefix("Operational"))
+				sink.waitText(t, recoverDeadline, time.Now(), ft.idle, prefix(ft.idle))
 			})
 		}
 	}
@@ -226,32 +268,36 @@ func TestFaultServers(t *testing.T) {
 // transport auto: where the socket cannot be used, it polls, and tries
 // the socket again after pushRetry.
 func TestAutoFallsBackToPoll(t *testing.T) {
-	srv := octo(t)
-	ready(t, srv)
-	proxy := newFaultProxy(t, srv.URL, "no-socket")
-	sink := newRecordSink()
-	logs := &logBuffer{}
-	timing := defaultTiming
-	timing.pushRetry = 2 * time.Second
-	o, err := newOverlay(context.Background(), printerConfig(proxy.URL, srv.APIKey, configs.TransportAuto), sink,
-		slog.New(slog.NewTextHandler(logs, nil)), deps{getenv: os.Getenv, now: time.Now, timing: timing})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer o.Close()
-	sink.waitText(t, faultDeadline, time.Time{}, "Operational", prefix("Operational"))
-	if r := o.Report(); r.Link.Transport != "poll" || !r.Link.Connected {
-		t.Errorf("link %+v", r.Link)
-	}
-	if !strings.Contains(logs.String(), "push socket cannot be used") {
-		t.Errorf("the fall-back is not logged:\n%s", logs)
-	}
-	// The socket works again: auto goes back to it.
-	proxy.setMode("pass")
-	eventually(t, recoverDeadline, "the push socket again", func() bool { return o.Report().Link.Transport == "push" })
-	for _, text := range sink.Texts() {
-		if strings.HasPrefix(text, "OctoPrint") {
-			t.Errorf("switching transports showed %q", text)
-		}
+	for _, target := range faultTargets {
+		t.Run(target.name, func(t *testing.T) {
+			ft := target.start(t)
+			ft.ready(t)
+			proxy := newFaultProxy(t, ft.url, "no-socket")
+			sink := newRecordSink()
+			logs := &logBuffer{}
+			timing := defaultTiming
+			timing.pushRetry = 2 * time.Second
+			o, err := newOverlay(context.Background(), ft.config(proxy.URL, configs.TransportAuto), sink,
+				slog.New(slog.NewTextHandler(logs, nil)), deps{getenv: os.Getenv, now: time.Now, timing: timing})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer o.Close()
+			sink.waitText(t, faultDeadline, time.Time{}, ft.idle, prefix(ft.idle))
+			if r := o.Report(); r.Link.Transport != "poll" || !r.Link.Connected {
+				t.Errorf("link %+v", r.Link)
+			}
+			if !strings.Contains(logs.String(), "push socket cannot be used") {
+				t.Errorf("the fall-back is not logged:\n%s", logs)
+			}
+			// The socket works again: auto goes back to it.
+			proxy.setMode("pass")
+			eventually(t, recoverDeadline, "the push socket again", func() bool { return o.Report().Link.Transport == "push" })
+			for _, text := range sink.Texts() {
+				if strings.HasPrefix(text, ft.name) {
+					t.Errorf("switching transports showed %q", text)
+				}
+			}
+		})
 	}
 }

@@ -44,6 +44,7 @@ func (s *moonraker) run(ctx context.Context, report func(Status, Link)) {
 // session reads Moonraker on one transport. Refused without a key, it
 // says a key is needed.
 func (s *moonraker) session(ctx context.Context, transport configs.PrinterTransport, key configs.Secret, pollUntil time.Time) (bool, error) {
+	s.model.newSession()
 	var up bool
 	var err error
 	if transport == configs.TransportPoll {

@@ -230,11 +230,13 @@ func (c *moonSocket) call(method string, params, out any) error {
 }
 
 // rpcFailure sorts a JSON-RPC error as the HTTP codes it carries.
+// Moonraker refuses an unauthenticated socket's identify with -32602
+// "Unauthorized".
 func rpcFailure(method string, e *rpcError) error {
-	switch e.Code {
-	case http.StatusUnauthorized, http.StatusForbidden:
+	switch {
+	case e.Code == http.StatusUnauthorized, e.Code == http.StatusForbidden, e.Message == "Unauthorized":
 		return unauthorized(method, e)
-	case http.StatusServiceUnavailable:
+	case e.Code == http.StatusServiceUnavailable:
 		return fmt.Errorf("%s: %w: %w", method, errKlippyGone, e)
 	}
 	return badReply(method, e)

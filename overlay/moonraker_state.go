@@ -9,13 +9,16 @@ import (
 
 // klippyState maps Klippy's state (server.info's klippy_state, or
 // webhooks.state once subscribed) when it is not ready: Moonraker is up
-// but the printer cannot print. ok is false for "ready".
+// but the printer cannot print. ok is false for "ready". Disconnected is
+// connecting: Moonraker keeps trying Klippy's socket, and says so too in
+// the moment after its own start, when the print may well go on (the
+// model makes it offline when Klippy went away before pipcam's eyes).
 func klippyState(state string) (s State, text string, ok bool) {
 	switch state {
 	case "ready":
 		return "", "", false
 	case "disconnected", "":
-		return StateOffline, "Klippy disconnected", true
+		return StateConnecting, "Klippy disconnected", true
 	case "startup":
 		return StateConnecting, "Klippy not ready", true
 	case "shutdown":
@@ -55,39 +58,64 @@ const heatingMargin = 3.0
 // printer objects and the file's metadata; status() turns it into a Status.
 type moonModel struct {
 	info       serverInfo
+	lost       bool           // Klippy went away during this session (notify_klippy_disconnected)
 	objects    klipperObjects // valid while subscribed
 	subscribed bool
 	metaFile   string        // the file meta belongs to ("" none asked yet)
 	meta       *fileMetadata // nil when Moonraker has none
 }
 
+// newSession forgets what the last session saw happen.
+func (m *moonModel) newSession() { m.lost = false }
+
 // setInfo takes server.info; a Klippy that is not ready has no objects.
 func (m *moonModel) setInfo(i serverInfo) {
 	m.info = i
+	m.lost = m.lost && !i.KlippyConnected
 	if !i.KlippyConnected || (i.KlippyState != "ready" && i.KlippyState != "shutdown" && i.KlippyState != "error") {
 		m.subscribed = false
 	}
 }
 
-// klippyLost is notify_klippy_disconnected: the objects are gone.
+// klippyLost is notify_klippy_disconnected: the objects are gone, and
+// the printer with them.
 func (m *moonModel) klippyLost() {
 	m.info = serverInfo{KlippyState: "disconnected"}
-	m.subscribed = false
+	m.subscribed, m.lost = false, true
 }
 
-// setObjects replaces the objects with a subscribe or query result.
+// setObjects replaces the objects with a subscribe or query result. A
+// print that starts (in this or a diff) has its metadata asked for again:
+// its file may be new under an old name.
 func (m *moonModel) setObjects(status json.RawMessage) error {
 	var o klipperObjects
 	if err := json.Unmarshal(status, &o); err != nil {
 		return err
 	}
+	was := m.printing()
 	m.objects, m.subscribed = o, true
+	if !was && m.printing() {
+		m.metaFile = ""
+	}
 	return nil
 }
 
 // mergeObjects merges a notify_status_update diff.
 func (m *moonModel) mergeObjects(diff json.RawMessage) error {
-	return json.Unmarshal(diff, &m.objects)
+	was := m.printing()
+	if err := json.Unmarshal(diff, &m.objects); err != nil {
+		return err
+	}
+	if !was && m.printing() {
+		m.metaFile = ""
+	}
+	return nil
+}
+
+// printing: print_stats says a print is under way (printing or paused).
+func (m *moonModel) printing() bool {
+	s := str(deref0(m.objects.PrintStats).State)
+	return s == "printing" || s == "paused"
 }
 
 // file is the file print_stats names, "" for none.
@@ -122,6 +150,9 @@ func (m *moonModel) status() Status {
 	}
 	if s, text, notReady := klippyState(klippy); notReady {
 		st.State, st.StateText = s, text
+		if klippy == "disconnected" && m.lost {
+			st.State = StateOffline
+		}
 		if wh := m.objects.Webhooks; m.subscribed && wh != nil && wh.StateMessage != nil {
 			st.Message = firstLine(*wh.StateMessage)
 		}

@@ -17,8 +17,8 @@ func TestKlipperStateMapping(t *testing.T) {
 		{"startup", StateConnecting, "Klippy not ready", true},
 		{"shutdown", StateError, "Klippy shutdown", true},
 		{"error", StateError, "Klippy error", true},
-		{"disconnected", StateOffline, "Klippy disconnected", true},
-		{"", StateOffline, "Klippy disconnected", true},
+		{"disconnected", StateConnecting, "Klippy disconnected", true},
+		{"", StateConnecting, "Klippy disconnected", true},
 		{"initializing", StateUnknown, "Klippy initializing", true},
 	}
 	for _, tt := range klippy {
@@ -142,6 +142,14 @@ func TestMoonrakerModel(t *testing.T) {
 	if st = m.status(); st.State != StateComplete || st.StateText != "Complete" || *st.Job.Progress != 100 || st.Job.Left != nil {
 		t.Fatalf("complete: %+v", st)
 	}
+	// The same name printed again (re-sliced, uploaded over the old
+	// file): its metadata is asked for again.
+	replay(t, &m, notify(`{"print_stats":{"state":"printing"}}`))
+	if !m.wantsMetadata() {
+		t.Error("a new print of the same file: no metadata asked for")
+	}
+	m.setMetadata("t.gcode", &fileMetadata{EstimatedTime: ptr(20.0), GCodeStartByte: ptr(77.0), GCodeEndByte: ptr(4877.0)})
+	replay(t, &m, notify(`{"print_stats":{"state":"complete"}}`))
 	// Shutdown: the first line of the message, temperatures kept.
 	replay(t, &m, notify(`{"webhooks":{"state":"shutdown","state_message":"HOST temperature 300.0 above maximum temperature of 280.0.\nOnce the underlying issue is corrected, use the\n\"FIRMWARE_RESTART\" command\n"},"extruder":{"temperature":300.0}}`),
 		`{"jsonrpc":"2.0","method":"notify_klippy_shutdown"}`)
@@ -152,6 +160,17 @@ func TestMoonrakerModel(t *testing.T) {
 	replay(t, &m, `{"jsonrpc":"2.0","method":"notify_klippy_disconnected"}`)
 	if st = m.status(); st.State != StateOffline || st.StateText != "Klippy disconnected" || st.Temps != nil || st.Message != "" {
 		t.Fatalf("disconnected: %+v", st)
+	}
+	// Still gone when asked: offline; a new session (Moonraker back) that
+	// finds no Klippy does not know what happened: connecting.
+	m.setInfo(serverInfo{KlippyState: "disconnected"})
+	if st = m.status(); st.State != StateOffline {
+		t.Fatalf("still disconnected: %+v", st)
+	}
+	m.newSession()
+	m.setInfo(serverInfo{KlippyState: "disconnected"})
+	if st = m.status(); st.State != StateConnecting || st.StateText != "Klippy disconnected" {
+		t.Fatalf("disconnected, new session: %+v", st)
 	}
 	m.setInfo(serverInfo{KlippyConnected: true, KlippyState: "startup"})
 	if st = m.status(); st.State != StateConnecting || st.StateText != "Klippy not ready" {

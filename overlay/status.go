@@ -17,7 +17,7 @@ const (
 	StateBadReply      State = "bad_reply"      // the server answered something we cannot read
 
 	StateConnecting State = "connecting" // pipcam connecting, or the server connecting to the printer
-	StateOffline    State = "offline"    // server up, printer not connected (Klippy: disconnected)
+	StateOffline    State = "offline"    // server up, printer not connected (Klippy went away)
 	StateReady      State = "ready"      // OctoPrint Operational, Moonraker standby
 	StatePrinting   State = "printing"
 	StatePausing    State = "pausing"

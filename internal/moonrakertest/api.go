@@ -223,6 +223,35 @@ func (s *Server) FirmwareRestart(ctx context.Context) error {
 	return s.WaitKlippy(ctx, "ready")
 }
 
+// Cool turns the heaters off and puts them at room temperature at once
+// (no waiting for them to cool), and waits for Klippy to have read that,
+// so the next print heats up from cold.
+func (s *Server) Cool(ctx context.Context) error {
+	if err := s.Script(ctx, "TURN_OFF_HEATERS"); err != nil {
+		return err
+	}
+	s.thermal.cool()
+	return s.poll(ctx, "cold heaters", func() (bool, string, error) {
+		res, err := s.API(ctx, http.MethodGet, "/printer/objects/query?extruder=temperature&heater_bed=temperature", nil)
+		if err != nil {
+			return false, err.Error(), nil
+		}
+		var r struct {
+			Status map[string]struct {
+				Temperature float64 `json:"temperature"`
+			} `json:"status"`
+		}
+		if err := json.Unmarshal(res, &r); err != nil {
+			return false, "", err
+		}
+		cold := true
+		for _, h := range r.Status {
+			cold = cold && h.Temperature < ambient+5
+		}
+		return cold, fmt.Sprint(r.Status), nil
+	})
+}
+
 // Temp is the thermal model's temperature of a heater (extruder,
 // heater_bed) now, °C.
 func (s *Server) Temp(heater string) float64 { return s.thermal.temp(heater) }

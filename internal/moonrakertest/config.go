@@ -17,7 +17,12 @@ const (
 // printerConfig is Klipper's printer.cfg: no kinematics (no axes to home),
 // an extruder and a bed whose sensors are the thermal model's files, and
 // what Moonraker's print API needs (virtual_sdcard, pause_resume,
-// display_status). Pins are lines of the shim's fake GPIO chip.
+// display_status), with CANCEL_PRINT turning the heaters off as the usual
+// client macros do. Pins are lines of the shim's fake GPIO chip. The
+// extruder's rotation_distance is so long that a test print never makes a
+// step: the host MCU is no real-time process, and on a busy machine a
+// step scheduled late shuts Klippy down ("Stepper too far in past"); the
+// extrusion still counts (print_stats' print time starts with it).
 const printerConfig = `[mcu]
 serial: {{.pty}}
 
@@ -31,7 +36,7 @@ step_pin: gpio0
 dir_pin: gpio1
 enable_pin: !gpio2
 microsteps: 16
-rotation_distance: 33.5
+rotation_distance: 100000
 nozzle_diameter: 0.400
 filament_diameter: 1.750
 max_extrude_only_distance: 1000
@@ -51,12 +56,28 @@ control: watermark
 min_temp: 0
 max_temp: {{.maxBed}}
 
+# Cool drops the sensors to room temperature at once, which the heater
+# checks would take for a failing heater.
+[verify_heater extruder]
+max_error: 100000
+check_gain_time: 600
+
+[verify_heater heater_bed]
+max_error: 100000
+check_gain_time: 600
+
 [virtual_sdcard]
 path: {{.gcodes}}
 
 [display_status]
 
 [pause_resume]
+
+[gcode_macro CANCEL_PRINT]
+rename_existing: CANCEL_PRINT_BASE
+gcode:
+  TURN_OFF_HEATERS
+  CANCEL_PRINT_BASE
 `
 
 // moonrakerConfig is moonraker.conf. Without RequireAPIKey, loopback is a

@@ -160,6 +160,15 @@ func (m *thermal) pin(object string, temp *float64) error {
 	return fmt.Errorf("no heater %q", object)
 }
 
+// cool puts every sensor the model drives at room temperature at once.
+func (m *thermal) cool() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, s := range m.heaters {
+		s.temp = ambient
+	}
+}
+
 // temp is the model's temperature of object now.
 func (m *thermal) temp(object string) float64 {
 	m.mu.Lock()

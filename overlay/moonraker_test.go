@@ -1,0 +1,337 @@
+package overlay
+
+import (
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/pipcam/pipcam/configs"
+	"github.com/pipcam/pipcam/internal/moonrakertest"
+)
+
+var moonPrintingRE = regexp.MustCompile(`^Printing (\d+)% · (?:\S+ left · )?E `)
+
+// A whole print on a real Klippy behind a real Moonraker: Standby →
+// Heating (the temperatures rising) → Printing with rising % and the time
+// left → Paused → Printing → Complete, the bar following, the layers and
+// the M117 message in the status, the events started, paused, resumed,
+// done; then a second print cancelled. Over the websocket and polling.
+func TestMoonrakerPrint(t *testing.T) {
+	srv := moon(t)
+	for _, tr := range transports() {
+		t.Run(string(tr), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			o, sink := followMoon(t, srv, moonConfig(srv.URL, srv.APIKey, tr))
+			kinds := collectEvents(o)
+			file := "print-" + string(tr) + ".gcode"
+			start := printMoon(t, ctx, srv, sink, file, 10*time.Second)
+			sink.waitText(t, 15*time.Second, start, "Printing at 30% or more with the time left", func(s string) bool {
+				m := moonPrintingRE.FindStringSubmatch(s)
+				n, _ := strconv.Atoi(safeIndex(m, 1))
+				return m != nil && n >= 30 && strings.Contains(s, " left · ")
+			})
+			if j := o.Report().Printer.Job; j.Layer == nil || j.Layers == nil || *j.Layers != 10 || *j.Layer < 1 {
+				t.Errorf("layers while printing: %+v", j)
+			}
+
+			pause := time.Now()
+			if err := srv.Pause(ctx); err != nil {
+				t.Fatal(err)
+			}
+			sink.waitText(t, 3*time.Second, pause, "Paused", prefix("Paused "))
+			resume := time.Now()
+			if err := srv.Resume(ctx); err != nil {
+				t.Fatal(err)
+			}
+			sink.waitText(t, 3*time.Second, resume, "Printing", prefix("Printing"))
+			sink.waitText(t, 30*time.Second, resume, "Complete", prefix("Complete "+file+" · E "))
+
+			// Heating: the extruder's temperature rose towards its target.
+			var heating []string
+			for _, s := range sink.Texts() {
+				if strings.HasPrefix(s, "Heating") {
+					heating = append(heating, s)
+				}
+			}
+			if len(heating) < 2 {
+				t.Errorf("heating shown as %q; want the temperatures rising", heating)
+			}
+			checkRising(t, sink.Texts())
+			bar := sink.Progress()
+			if bar[len(bar)-1] != -1 || !reached(bar, 0.5) {
+				t.Errorf("bar %v", bar)
+			}
+			r := o.Report()
+			if r.Printer.Display != "pipcam test print" || *r.Printer.Job.Layer != 10 || *r.Printer.Job.Progress != 100 {
+				t.Errorf("complete: %+v", r.Printer)
+			}
+			if r.Link.Transport != string(tr) || !r.Link.Connected || r.Source != configs.PrinterMoonraker {
+				t.Errorf("report %+v", r)
+			}
+
+			if err := srv.Cool(ctx); err != nil {
+				t.Fatal(err)
+			}
+			start = printMoon(t, ctx, srv, sink, file, time.Minute)
+			sink.waitText(t, 15*time.Second, start, "Printing", prefix("Printing"))
+			if err := srv.Cancel(ctx); err != nil {
+				t.Fatal(err)
+			}
+			sink.waitText(t, 3*time.Second, time.Now().Add(-time.Second), "Cancelled", prefix("Cancelled "+file))
+			if got := strings.Join(kinds(), " "); got != "started paused resumed done started cancelled" {
+				t.Errorf("events %q", got)
+			}
+		})
+	}
+}
+
+// checkRising: the % shown while printing never goes back and moves in
+// several steps.
+func checkRising(t *testing.T, texts []string) {
+	t.Helper()
+	var pcts []int
+	for _, s := range texts {
+		if m := moonPrintingRE.FindStringSubmatch(s); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			pcts = append(pcts, n)
+		}
+	}
+	distinct := 0
+	for i, n := range pcts {
+		if i > 0 && n < pcts[i-1] {
+			t.Errorf("progress went back: %v", pcts)
+			return
+		}
+		if i == 0 || n != pcts[i-1] {
+			distinct++
+		}
+	}
+	if distinct < 4 {
+		t.Errorf("progress shown: %v; want it rising in steps", pcts)
+	}
+}
+
+// An overheated extruder shuts Klippy down mid-print: the overlay says so
+// with Klippy's reason within 3 s and the print fails; FIRMWARE_RESTART
+// brings it back to Standby.
+func TestMoonrakerShutdown(t *testing.T) {
+	srv := moon(t)
+	for _, tr := range transports() {
+		t.Run(string(tr), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			o, sink := followMoon(t, srv, moonConfig(srv.URL, srv.APIKey, tr))
+			kinds := collectEvents(o)
+			printMoon(t, ctx, srv, sink, "hot.gcode", time.Minute)
+			trip := time.Now()
+			if err := srv.Overheat(ctx); err != nil {
+				t.Fatal(err)
+			}
+			s := sink.waitText(t, faultDeadline+time.Second, trip, "Klippy shutdown",
+				prefix("Klippy shutdown: HOST temperature 300.0 above maximum temperature of 280.0."))
+			t.Logf("overheated → %q after %v (Klippy samples once a second)", s.text, s.at.Sub(trip).Round(time.Millisecond))
+			if err := srv.FirmwareRestart(ctx); err != nil {
+				t.Fatal(err)
+			}
+			sink.waitText(t, faultDeadline, trip, "Standby", prefix("Standby"))
+			var between []string
+			for _, text := range sink.Texts() {
+				if strings.HasPrefix(text, "Klippy") {
+					between = append(between, strings.SplitN(text, ":", 2)[0])
+				}
+			}
+			t.Logf("Klippy's states shown: %q", between)
+			if got := strings.Join(kinds(), " "); got != "started failed" {
+				t.Errorf("events %q", got)
+			}
+		})
+	}
+}
+
+// Moonraker killed mid-print: "Moonraker offline" within 3 s, while
+// Klippy prints on; restarted, the overlay follows the print again, and
+// no event says it ended.
+func TestMoonrakerKilled(t *testing.T) {
+	srv := moon(t)
+	for _, tr := range transports() {
+		t.Run(string(tr), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			o, sink := followMoon(t, srv, moonConfig(srv.URL, srv.APIKey, tr))
+			kinds := collectEvents(o)
+			printMoon(t, ctx, srv, sink, "killed.gcode", time.Minute)
+			kill := time.Now()
+			if err := srv.KillMoonraker(); err != nil {
+				t.Fatal(err)
+			}
+			s := sink.waitText(t, faultDeadline, kill, "offline", prefix("Moonraker offline"))
+			t.Logf("killed → %q after %v", s.text, s.at.Sub(kill).Round(time.Millisecond))
+			if r := o.Report(); r.Link.Connected || r.Link.LastError == "" {
+				t.Errorf("report while down: %+v", r.Link)
+			}
+			if err := srv.StartMoonraker(ctx); err != nil {
+				t.Fatal(err)
+			}
+			up := time.Now()
+			s = sink.waitText(t, recoverDeadline, up, "Printing", prefix("Printing"))
+			t.Logf("restarted → %q after %v", s.text, s.at.Sub(up).Round(time.Millisecond))
+			if got := strings.Join(kinds(), " "); got != "started" {
+				t.Errorf("events %q", got)
+			}
+		})
+	}
+}
+
+// A hung Moonraker (it accepts connections and answers nothing) shows as
+// offline within 3 s, on an open socket too, and the overlay recovers.
+func TestMoonrakerHung(t *testing.T) {
+	srv := moon(t)
+	for _, tr := range transports() {
+		t.Run(string(tr), func(t *testing.T) {
+			_, sink := followMoon(t, srv, moonConfig(srv.URL, srv.APIKey, tr))
+			freeze := time.Now()
+			if err := srv.FreezeMoonraker(); err != nil {
+				t.Fatal(err)
+			}
+			defer srv.ThawMoonraker()
+			s := sink.waitText(t, faultDeadline, freeze, "offline", prefix("Moonraker offline"))
+			t.Logf("frozen → %q after %v", s.text, s.at.Sub(freeze).Round(time.Millisecond))
+			if err := srv.ThawMoonraker(); err != nil {
+				t.Fatal(err)
+			}
+			sink.waitText(t, recoverDeadline, time.Now(), "Standby", prefix("Standby"))
+		})
+	}
+}
+
+// A wrong API key shows as rejected and no key as missing, within 3 s;
+// neither key is ever logged, reported or shown; a corrected key file is
+// read on the next attempt and the overlay recovers.
+func TestMoonrakerKey(t *testing.T) {
+	srv := moon(t)
+	for _, tr := range transports() {
+		t.Run(string(tr), func(t *testing.T) {
+			standby(t, srv)
+			start := time.Now()
+			sink := newRecordSink()
+			startOverlay(t, moonConfig(srv.URL, "", tr), sink)
+			sink.waitText(t, faultDeadline, start, "no key", prefix("Moonraker: no API key"))
+
+			const wrong = "0123456789abcdef0123456789abcdef"
+			keyFile := filepath.Join(t.TempDir(), "moonraker.key")
+			if err := os.WriteFile(keyFile, []byte(wrong+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cfg := moonConfig(srv.URL, "", tr)
+			cfg.Printer.APIKeyFile = keyFile
+			sink = newRecordSink()
+			start = time.Now()
+			o, logs := startOverlay(t, cfg, sink)
+			sink.waitText(t, faultDeadline, start, "key rejected", prefix("Moonraker: API key rejected"))
+			if err := os.WriteFile(keyFile, []byte(srv.APIKey), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			sink.waitText(t, recoverDeadline, time.Now(), "Standby", prefix("Standby"))
+
+			report, err := json.Marshal(o.Report())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, key := range []string{wrong, srv.APIKey} {
+				if strings.Contains(logs.String(), key) || strings.Contains(string(report), key) || strings.Contains(strings.Join(sink.Texts(), "\n"), key) {
+					t.Errorf("an API key shows in the log, the report or the text")
+				}
+			}
+			if !strings.Contains(logs.String(), "API key rejected") {
+				t.Errorf("the log does not say the key was rejected:\n%s", logs)
+			}
+		})
+	}
+}
+
+// Where Moonraker trusts pipcam's host (trusted_clients: loopback, as on
+// a Pi with Mainsail) no key is needed.
+func TestMoonrakerTrusted(t *testing.T) {
+	moon(t) // skips or fails as the shared one does
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	srv, err := moonrakertest.Start(ctx, moonrakertest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	for _, tr := range transports() {
+		sink := newRecordSink()
+		startOverlay(t, moonConfig(srv.URL, "", tr), sink)
+		sink.waitText(t, 5*time.Second, time.Time{}, "Standby over "+string(tr), prefix("Standby · E 25°C B 25°C"))
+	}
+}
+
+// How long a state change on Moonraker (pause, resume) takes to reach the
+// sink, push against poll. Logged for the report; each must come within
+// the 3 s the overlay promises.
+func TestMoonrakerLatency(t *testing.T) {
+	srv := moon(t)
+	const cycles = 6
+	for _, tr := range transports() {
+		t.Run(string(tr), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			_, sink := followMoon(t, srv, moonConfig(srv.URL, srv.APIKey, tr))
+			start := printMoon(t, ctx, srv, sink, "latency.gcode", 5*time.Minute)
+			sink.waitText(t, 15*time.Second, start, "Printing", prefix("Printing"))
+			var lat []time.Duration
+			for i := range 2 * cycles {
+				change, want := srv.Pause, "Paused"
+				if i%2 == 1 {
+					change, want = srv.Resume, "Printing"
+				}
+				// Not a wait for anything: each change comes at a random
+				// point of the poll period, as real ones do.
+				time.Sleep(rand.N(time.Second))
+				t0 := time.Now()
+				if err := change(ctx); err != nil {
+					t.Fatal(err)
+				}
+				s := sink.waitText(t, faultDeadline, t0, want, prefix(want))
+				lat = append(lat, s.at.Sub(t0))
+			}
+			t.Logf("%s: state change on Moonraker → text at the sink: p50 %v, max %v over %d changes (%v)",
+				tr, p50(lat).Round(time.Millisecond), maxDuration(lat).Round(time.Millisecond), len(lat), lat)
+		})
+	}
+}
+
+// Close ends every goroutine the Moonraker source started, whatever it
+// was doing.
+func TestMoonrakerNoLeakAfterClose(t *testing.T) {
+	srv := moon(t)
+	standby(t, srv)
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	for _, tr := range []configs.PrinterTransport{configs.TransportPush, configs.TransportPoll, configs.TransportAuto} {
+		sink := newRecordSink()
+		o, err := New(context.Background(), moonConfig(srv.URL, srv.APIKey, tr), sink, quietLog())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sink.waitText(t, 5*time.Second, time.Time{}, "Standby", prefix("Standby"))
+		o.Close()
+	}
+	sink := newRecordSink()
+	o, err := New(context.Background(), moonConfig("http://127.0.0.1:1", srv.APIKey, configs.TransportAuto), sink, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink.waitText(t, 3*time.Second, time.Time{}, "offline", prefix("Moonraker offline"))
+	o.Close()
+}
