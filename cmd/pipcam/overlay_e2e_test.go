@@ -59,15 +59,7 @@ func TestPrinterStatusIsReadableInThePicture(t *testing.T) {
 	var gaps gapMeter
 	v := watchWith(t, base, viewer.Options{Logger: quietLogger(), OnAU: gaps.observe})
 
-	read := func(want string) {
-		t.Helper()
-		text := waitOverlayText(t, base, want)
-		time.Sleep(500 * time.Millisecond) // the new text reaches the next frames
-		got := ocr(t, v, 640, 480)
-		after := overlayNow(t, base).Text
-		t.Logf("overlay %q, tesseract read %q", text, got)
-		checkOCR(t, text, after, got)
-	}
+	read := func(want string) { readBack(t, base, v, want) }
 	read("Operational")
 	if err := op.Print(ctx, "benchy.gcode"); err != nil {
 		t.Fatal(err)
@@ -112,6 +104,20 @@ func TestPrinterStatusIsReadableInThePicture(t *testing.T) {
 	if g := gaps.worst(); g > 200*time.Millisecond {
 		t.Fatalf("the viewer saw a %s gap between frames while OctoPrint was down", g)
 	}
+}
+
+// readBack waits for the overlay to show want, then reads the picture a
+// viewer v received with tesseract: the overlay's first word (and its
+// progress number) must be in it. 640x480. It returns what tesseract read.
+func readBack(t *testing.T, base string, v *viewer.Viewer, want string) string {
+	t.Helper()
+	text := waitOverlayText(t, base, want)
+	time.Sleep(500 * time.Millisecond) // the new text reaches the next frames
+	got := ocr(t, v, 640, 480)
+	after := overlayNow(t, base).Text
+	t.Logf("overlay %q, tesseract read %q", text, got)
+	checkOCR(t, text, after, got)
+	return got
 }
 
 type overlayStatus struct {

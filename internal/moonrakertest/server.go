@@ -26,6 +26,10 @@ type Options struct {
 	// RequireAPIKey makes Moonraker trust no client: every request needs
 	// the API key (Server.APIKey). Without it loopback is trusted.
 	RequireAPIKey bool
+	// ExtruderHeatRate is how fast the extruder heats, °C per second
+	// (0: 60, GCode's heating then takes about 3 s); slower makes the
+	// heating phase of a print longer.
+	ExtruderHeatRate float64
 }
 
 // Server is one running Klipper + Moonraker.
@@ -74,11 +78,15 @@ func (s *Server) start(ctx context.Context, opt Options) error {
 	if err := s.writeConfigs(opt); err != nil {
 		return err
 	}
+	heat := opt.ExtruderHeatRate
+	if heat <= 0 {
+		heat = 60
+	}
 	var sensors []*sensor
 	for _, h := range []struct {
 		object     string
 		heat, cool float64
-	}{{"extruder", 60, 15}, {"heater_bed", 20, 5}} {
+	}{{"extruder", heat, 15}, {"heater_bed", 20, 5}} {
 		sn, err := newSensor(s.sensorPath(h.object), h.object, h.heat, h.cool)
 		if err != nil {
 			return err
