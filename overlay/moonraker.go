@@ -23,7 +23,7 @@ type moonraker struct {
 
 // errKlippyGone: Moonraker answered that Klippy is not connected (503)
 // between asking its state and its objects.
-var errKlippyGone = errors.New("Klippy not connected")
+var errKlippyGone = errors.New("not connected to Klippy")
 
 func newMoonraker(cfg configs.Printer, getenv func(string) string, timing sourceTiming, log *slog.Logger) (*moonraker, error) {
 	f, err := newFollower("Moonraker", cfg, getenv, timing, log)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -216,7 +215,7 @@ func (f *frameWatch) waitChange(before []byte, since time.Time, timeout time.Dur
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for {
-		if f.at.After(since) && !bytes.Equal(f.last, before) {
+		if f.at.After(since) && wordChanged(before, f.last) {
 			return f.at, nil
 		}
 		if f.done || time.Now().After(end) {
@@ -224,6 +223,23 @@ func (f *frameWatch) waitChange(before []byte, since time.Time, timeout time.Dur
 		}
 		f.cond.Wait()
 	}
+}
+
+// wordChanged: enough of the state word's pixels differ for another word
+// to be drawn there (a twentieth of them; "Printing" to "Paused" is about
+// a quarter). Fewer is the encoder's noise when text elsewhere on the
+// line changes (a few dozen pixels, measured).
+func wordChanged(before, now []byte) bool {
+	if len(before) != len(now) {
+		return true
+	}
+	n := 0
+	for i := range now {
+		if now[i] != before[i] {
+			n++
+		}
+	}
+	return n >= len(now)/20
 }
 
 func (f *frameWatch) close() {

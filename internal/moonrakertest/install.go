@@ -15,7 +15,7 @@ import (
 
 // ErrNoKlipper is returned when Klipper's source is not on this machine
 // and cannot be fetched: tests skip on it, saying so.
-var ErrNoKlipper = errors.New("Klipper source not available")
+var ErrNoKlipper = errors.New("no Klipper source")
 
 // Paths are what scripts/moonraker.sh built.
 type Paths struct {

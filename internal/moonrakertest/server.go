@@ -100,7 +100,7 @@ func (s *Server) start(ctx context.Context, opt Options) error {
 		return err
 	}
 	if err := waitFile(ctx, s.pty(), s.mcu); err != nil {
-		return fmt.Errorf("the MCU made no pty: %w", err)
+		return fmt.Errorf("no pty from the MCU: %w", err)
 	}
 	if s.klippy, err = startProc("Klippy", s.logPath("klippy-console"), nil, s.paths.KlippyPython,
 		filepath.Join(s.paths.Klipper, "klippy", "klippy.py"), s.printerCfg(),
@@ -108,7 +108,7 @@ func (s *Server) start(ctx context.Context, opt Options) error {
 		return err
 	}
 	if err := waitFile(ctx, s.klippySock(), s.klippy); err != nil {
-		return fmt.Errorf("Klippy made no API socket: %w", err)
+		return fmt.Errorf("no API socket from Klippy: %w", err)
 	}
 	return s.StartMoonraker(ctx)
 }
@@ -126,7 +126,7 @@ func (s *Server) StartMoonraker(ctx context.Context) error {
 		return err
 	}
 	if err := waitFile(ctx, s.moonrakerSock(), s.moonraker); err != nil {
-		return fmt.Errorf("Moonraker made no unix socket: %w", err)
+		return fmt.Errorf("no unix socket from Moonraker: %w", err)
 	}
 	if s.APIKey == "" {
 		if s.APIKey, err = s.readAPIKey(ctx); err != nil {

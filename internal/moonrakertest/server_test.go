@@ -66,6 +66,12 @@ func TestServer(t *testing.T) {
 		t.Errorf("a step takes %v; StepTime says %v", per, StepTime)
 	}
 
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	changes, err := s.WatchPrint(wctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Print(ctx, "short.gcode"); err != nil {
 		t.Fatal(err)
 	}
@@ -83,6 +89,18 @@ func TestServer(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+
+	var seen []string
+	for c := range changes {
+		seen = append(seen, c.State)
+		if c.State == "cancelled" {
+			break
+		}
+	}
+	if got := strings.Join(seen, " "); got != "complete printing paused printing cancelled" {
+		t.Errorf("WatchPrint saw %q", got)
+	}
+	stopWatch()
 
 	if err := s.Overheat(ctx); err != nil {
 		t.Fatal(err)

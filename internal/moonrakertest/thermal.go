@@ -101,14 +101,12 @@ func (m *thermal) run(ctx context.Context) {
 		}
 		m.mu.Lock()
 		for _, s := range m.heaters {
-			temp := s.temp
 			if s.pinned != nil {
-				temp = *s.pinned
-			} else {
-				s.step(targets[s.object], dt)
-				temp = s.temp
+				_ = s.write(*s.pinned)
+				continue
 			}
-			_ = s.write(temp)
+			s.step(targets[s.object], dt)
+			_ = s.write(s.temp)
 		}
 		m.mu.Unlock()
 	}
