@@ -6,8 +6,9 @@
 # (gitignored; KLIPPER_CACHE overrides the place) and is made again only
 # when an input changes (the stamp file is written last).
 #
-# Klipper's source is in no package registry. It comes from KLIPPER_TARBALL,
-# else shared/third_party/klipper-*.tar.xz in a directory above the
+# Klipper's source is in no package registry. It comes from KLIPPER_TARBALL
+# (when set, the only place looked at), else
+# shared/third_party/klipper-*.tar.xz in a directory above the
 # repository (../shared/third_party for a checkout), else a shallow fetch of
 # the pinned commit from GitHub. With none of these it exits 3 and says so,
 # and the tests skip.
@@ -54,7 +55,7 @@ fi
 # find_tarball prints the Klipper tarball to use, or nothing.
 find_tarball() {
 	if [ -n "${KLIPPER_TARBALL:-}" ]; then
-		echo "$KLIPPER_TARBALL"
+		if [ -f "$KLIPPER_TARBALL" ]; then echo "$KLIPPER_TARBALL"; fi
 		return
 	fi
 	local dir="$root"
@@ -82,7 +83,9 @@ elif command -v git >/dev/null && timeout 60 git init -q "$cache/src" &&
 	:
 else
 	rm -rf "$cache"
-	echo "Klipper source not found: no KLIPPER_TARBALL, no shared/third_party/klipper-*.tar.xz above $root, and github.com cannot be reached" >&2
+	where="no shared/third_party/klipper-*.tar.xz above $root"
+	if [ -n "${KLIPPER_TARBALL:-}" ]; then where="KLIPPER_TARBALL $KLIPPER_TARBALL is no file"; fi
+	echo "Klipper source not found: $where, and github.com cannot be reached" >&2
 	exit 3
 fi
 
