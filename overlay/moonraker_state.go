@@ -276,7 +276,9 @@ func (m *moonModel) temps() []Temp {
 		obj  *heaterObject
 	}{{"E", m.objects.Extruder}, {"B", m.objects.HeaterBed}} {
 		if h.obj != nil && h.obj.Temperature != nil && finite(*h.obj.Temperature) {
-			out = append(out, Temp{Name: h.name, Actual: h.obj.Temperature, Target: h.obj.Target})
+			// Copies: diffs are decoded into the model's own values, while the
+			// status goes to the overlay's goroutine.
+			out = append(out, Temp{Name: h.name, Actual: clonePtr(h.obj.Temperature), Target: clonePtr(h.obj.Target)})
 		}
 	}
 	return out
@@ -311,6 +313,15 @@ func str(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// clonePtr is a new pointer to a copy of *p; nil stays nil.
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }
 
 // deref0 is *p, or the zero value for nil.

@@ -198,3 +198,15 @@ func TestMoonrakerModelNoMetadata(t *testing.T) {
 		t.Error("metadata asked for twice")
 	}
 }
+
+// A status handed out does not change with the model: the overlay reads
+// it on another goroutine while the next diff is decoded.
+func TestMoonrakerStatusIsACopy(t *testing.T) {
+	m := moonModel{info: serverInfo{KlippyConnected: true, KlippyState: "ready"}}
+	replay(t, &m, `{"jsonrpc":"2.0","result":{"status":{"webhooks":{"state":"ready"},"print_stats":{"state":"printing","filename":"a.gcode","total_duration":5,"info":{"total_layer":3,"current_layer":1}},"virtual_sdcard":{"progress":0.1},"extruder":{"temperature":100.0,"target":200.0}}},"id":3}`)
+	before := m.status()
+	replay(t, &m, notify(`{"print_stats":{"total_duration":6,"info":{"current_layer":2}},"virtual_sdcard":{"progress":0.2},"extruder":{"temperature":150.0,"target":210.0}}`))
+	if *before.Temps[0].Actual != 100 || *before.Temps[0].Target != 200 || *before.Job.Layer != 1 || *before.Job.Progress != 10 || before.Job.Elapsed.Seconds() != 5 {
+		t.Errorf("the status changed with the model: %+v %+v", before.Job, before.Temps[0])
+	}
+}
