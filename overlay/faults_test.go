@@ -79,15 +79,7 @@ func TestOctoPrintKilled(t *testing.T) {
 			kinds := collectEvents(o)
 			startPrint(t, ctx, srv, sink, "killed.gcode", time.Minute)
 
-			kill := time.Now()
-			if err := srv.Kill(); err != nil {
-				t.Fatal(err)
-			}
-			s := sink.waitText(t, faultDeadline, kill, "offline", prefix("OctoPrint offline"))
-			t.Logf("killed → %q after %v", s.text, s.at.Sub(kill).Round(time.Millisecond))
-			if r := o.Report(); r.Link.Connected || r.Link.LastError == "" {
-				t.Errorf("report while down: %+v", r.Link)
-			}
+			kill := seeKilled(t, o, sink, srv.Kill, "OctoPrint offline")
 
 			if err := srv.Restart(ctx); err != nil {
 				t.Fatal(err)
@@ -95,7 +87,7 @@ func TestOctoPrintKilled(t *testing.T) {
 			up := time.Now()
 			// Since the kill: the overlay may read the restarted OctoPrint
 			// before Restart has seen it answer.
-			s = sink.waitText(t, recoverDeadline, kill, "printer offline", prefix("Printer offline"))
+			s := sink.waitText(t, recoverDeadline, kill, "printer offline", prefix("Printer offline"))
 			t.Logf("restarted → %q %v after Restart returned", s.text, s.at.Sub(up).Round(time.Millisecond))
 			if err := srv.Connect(ctx); err != nil {
 				t.Fatal(err)
@@ -197,46 +189,15 @@ func (f *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// faultTarget is a real printer server the fault tests put the proxy in
-// front of.
-type faultTarget struct {
-	name   string // "OctoPrint": how the overlay names it
-	url    string
-	ready  func(t *testing.T) // brings the server to its idle state
-	config func(url string, transport configs.PrinterTransport) *configs.Config
-	idle   string // what the overlay shows then
-}
-
-// faultTargets are the servers, each started in its subtest (Moonraker's
-// skips where Klipper's source is absent).
-var faultTargets = []struct {
-	name  string
-	start func(*testing.T) faultTarget
-}{{"OctoPrint", octoTarget}, {"Moonraker", moonTarget}}
-
-func octoTarget(t *testing.T) faultTarget {
-	srv := octo(t)
-	return faultTarget{"OctoPrint", srv.URL, func(t *testing.T) { ready(t, srv) },
-		func(url string, tr configs.PrinterTransport) *configs.Config {
-			return printerConfig(url, srv.APIKey, tr)
-		}, "Operational"}
-}
-
-func moonTarget(t *testing.T) faultTarget {
-	srv := moon(t)
-	return faultTarget{"Moonraker", srv.URL, func(t *testing.T) { standby(t, srv) },
-		func(url string, tr configs.PrinterTransport) *configs.Config { return moonConfig(url, srv.APIKey, tr) }, "Standby"}
-}
-
 // Servers that fail in each way: the right text within 3 s, then
 // recovery once the server behaves.
 func TestFaultServers(t *testing.T) {
-	for _, target := range faultTargets {
+	for _, target := range servers {
 		t.Run(target.name, func(t *testing.T) { faultServers(t, target.start(t)) })
 	}
 }
 
-func faultServers(t *testing.T, ft faultTarget) {
+func faultServers(t *testing.T, ft server) {
 	tests := []struct {
 		mode       string
 		transports []configs.PrinterTransport
@@ -268,7 +229,7 @@ func faultServers(t *testing.T, ft faultTarget) {
 // transport auto: where the socket cannot be used, it polls, and tries
 // the socket again after pushRetry.
 func TestAutoFallsBackToPoll(t *testing.T) {
-	for _, target := range faultTargets {
+	for _, target := range servers {
 		t.Run(target.name, func(t *testing.T) {
 			ft := target.start(t)
 			ft.ready(t)

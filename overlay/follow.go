@@ -131,6 +131,28 @@ func (f *follower) runSession(ctx context.Context, run session, transport config
 	return run(ctx, transport, key, pollUntil)
 }
 
+// pollEvery runs poll every pollInterval, publishing after each, until it
+// fails or ctx ends; in auto mode it ends at until (errTryPush), for the
+// socket to be tried again.
+func (f *follower) pollEvery(ctx context.Context, until time.Time, poll func() error, publish func()) (bool, error) {
+	t := time.NewTicker(f.timing.pollInterval)
+	defer t.Stop()
+	for up := false; ; up = true {
+		if !until.IsZero() && time.Now().After(until) {
+			return up, errTryPush
+		}
+		if err := poll(); err != nil {
+			return up, err
+		}
+		publish()
+		select {
+		case <-ctx.Done():
+			return true, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
 // up reports st: the server is read.
 func (f *follower) up(st Status, transport string) {
 	if !f.link.Connected {

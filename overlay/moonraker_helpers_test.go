@@ -111,11 +111,7 @@ func moonConfig(url, key string, transport configs.PrinterTransport) *configs.Co
 // the overlay shows Standby.
 func followMoon(t *testing.T, srv *moonrakertest.Server, cfg *configs.Config) (*Overlay, *recordSink) {
 	t.Helper()
-	standby(t, srv)
-	sink := newRecordSink()
-	o, _ := startOverlay(t, cfg, sink)
-	sink.waitText(t, 5*time.Second, time.Time{}, "Standby", prefix("Standby"))
-	return o, sink
+	return followServer(t, func(t *testing.T) { standby(t, srv) }, cfg, "Standby")
 }
 
 // printMoon uploads a print whose moving part takes about d as file and
@@ -123,13 +119,18 @@ func followMoon(t *testing.T, srv *moonrakertest.Server, cfg *configs.Config) (*
 // the print proper follows within a few seconds).
 func printMoon(t *testing.T, ctx context.Context, srv *moonrakertest.Server, sink *recordSink, file string, d time.Duration) time.Time {
 	t.Helper()
-	if err := srv.Upload(ctx, file, moonrakertest.GCode(d)); err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now()
-	if err := srv.Print(ctx, file); err != nil {
-		t.Fatal(err)
-	}
-	sink.waitText(t, 3*time.Second, start, "Heating", prefix("Heating"))
-	return start
+	return startPrintOn(t, ctx, srv, sink, file, moonrakertest.GCode(d), "Heating")
+}
+
+// printingMoon follows Moonraker over tr and starts a minute's print of
+// file: the test's context, the overlay, its sink, and its print events
+// from the start (collectEvents).
+func printingMoon(t *testing.T, srv *moonrakertest.Server, tr configs.PrinterTransport, file string) (context.Context, *Overlay, *recordSink, func() []string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	t.Cleanup(cancel)
+	o, sink := followMoon(t, srv, moonConfig(srv.URL, srv.APIKey, tr))
+	kinds := collectEvents(o)
+	printMoon(t, ctx, srv, sink, file, time.Minute)
+	return ctx, o, sink, kinds
 }

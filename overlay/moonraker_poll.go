@@ -27,26 +27,11 @@ var objectsQuery = func() string {
 	return strings.Join(parts, "&")
 }()
 
-// pollSession asks server.info and the objects every pollInterval. In
-// auto mode it ends at until (errTryPush), for the socket to be tried
-// again.
+// pollSession asks server.info and the objects every pollInterval.
 func (s *moonraker) pollSession(ctx context.Context, key configs.Secret, until time.Time) (bool, error) {
-	t := time.NewTicker(s.timing.pollInterval)
-	defer t.Stop()
-	for up := false; ; up = true {
-		if !until.IsZero() && time.Now().After(until) {
-			return up, errTryPush
-		}
-		if err := s.poll(ctx, key); err != nil {
-			return up, err
-		}
-		s.publish(configs.TransportPoll)
-		select {
-		case <-ctx.Done():
-			return true, ctx.Err()
-		case <-t.C:
-		}
-	}
+	return s.pollEvery(ctx, until,
+		func() error { return s.poll(ctx, key) },
+		func() { s.publish(configs.TransportPoll) })
 }
 
 // poll reads Klippy's state, its objects when it can answer, and the

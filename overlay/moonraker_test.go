@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/pipcam/pipcam/configs"
 	"github.com/pipcam/pipcam/internal/moonrakertest"
 )
@@ -128,11 +126,7 @@ func TestMoonrakerShutdown(t *testing.T) {
 	srv := moon(t)
 	for _, tr := range transports() {
 		t.Run(string(tr), func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			o, sink := followMoon(t, srv, moonConfig(srv.URL, srv.APIKey, tr))
-			kinds := collectEvents(o)
-			printMoon(t, ctx, srv, sink, "hot.gcode", time.Minute)
+			ctx, _, sink, kinds := printingMoon(t, srv, tr, "hot.gcode")
 			trip := time.Now()
 			if err := srv.Overheat(ctx); err != nil {
 				t.Fatal(err)
@@ -165,25 +159,13 @@ func TestMoonrakerKilled(t *testing.T) {
 	srv := moon(t)
 	for _, tr := range transports() {
 		t.Run(string(tr), func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			o, sink := followMoon(t, srv, moonConfig(srv.URL, srv.APIKey, tr))
-			kinds := collectEvents(o)
-			printMoon(t, ctx, srv, sink, "killed.gcode", time.Minute)
-			kill := time.Now()
-			if err := srv.KillMoonraker(); err != nil {
-				t.Fatal(err)
-			}
-			s := sink.waitText(t, faultDeadline, kill, "offline", prefix("Moonraker offline"))
-			t.Logf("killed → %q after %v", s.text, s.at.Sub(kill).Round(time.Millisecond))
-			if r := o.Report(); r.Link.Connected || r.Link.LastError == "" {
-				t.Errorf("report while down: %+v", r.Link)
-			}
+			ctx, o, sink, kinds := printingMoon(t, srv, tr, "killed.gcode")
+			seeKilled(t, o, sink, srv.KillMoonraker, "Moonraker offline")
 			if err := srv.StartMoonraker(ctx); err != nil {
 				t.Fatal(err)
 			}
 			up := time.Now()
-			s = sink.waitText(t, recoverDeadline, up, "Printing", prefix("Printing"))
+			s := sink.waitText(t, recoverDeadline, up, "Printing", prefix("Printing"))
 			t.Logf("restarted → %q after %v", s.text, s.at.Sub(up).Round(time.Millisecond))
 			if got := strings.Join(kinds(), " "); got != "started" {
 				t.Errorf("events %q", got)
@@ -310,28 +292,4 @@ func TestMoonrakerLatency(t *testing.T) {
 				tr, p50(lat).Round(time.Millisecond), maxDuration(lat).Round(time.Millisecond), len(lat), lat)
 		})
 	}
-}
-
-// Close ends every goroutine the Moonraker source started, whatever it
-// was doing.
-func TestMoonrakerNoLeakAfterClose(t *testing.T) {
-	srv := moon(t)
-	standby(t, srv)
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	for _, tr := range []configs.PrinterTransport{configs.TransportPush, configs.TransportPoll, configs.TransportAuto} {
-		sink := newRecordSink()
-		o, err := New(context.Background(), moonConfig(srv.URL, srv.APIKey, tr), sink, quietLog())
-		if err != nil {
-			t.Fatal(err)
-		}
-		sink.waitText(t, 5*time.Second, time.Time{}, "Standby", prefix("Standby"))
-		o.Close()
-	}
-	sink := newRecordSink()
-	o, err := New(context.Background(), moonConfig("http://127.0.0.1:1", srv.APIKey, configs.TransportAuto), sink, quietLog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sink.waitText(t, 3*time.Second, time.Time{}, "offline", prefix("Moonraker offline"))
-	o.Close()
 }

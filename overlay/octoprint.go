@@ -45,23 +45,9 @@ func (s *octoPrint) session(ctx context.Context, transport configs.PrinterTransp
 // publish reports the model: OctoPrint is up.
 func (s *octoPrint) publish(transport string) { s.up(s.model.status(), transport) }
 
-// pollSession asks /api/job and /api/printer every pollInterval. In auto
-// mode it ends at until (errTryPush), for the socket to be tried again.
+// pollSession asks /api/job and /api/printer every pollInterval.
 func (s *octoPrint) pollSession(ctx context.Context, key configs.Secret, until time.Time) (bool, error) {
-	t := time.NewTicker(s.timing.pollInterval)
-	defer t.Stop()
-	for up := false; ; up = true {
-		if !until.IsZero() && time.Now().After(until) {
-			return up, errTryPush
-		}
-		if err := s.client.poll(ctx, key, &s.model); err != nil {
-			return up, err
-		}
-		s.publish(string(configs.TransportPoll))
-		select {
-		case <-ctx.Done():
-			return true, ctx.Err()
-		case <-t.C:
-		}
-	}
+	return s.pollEvery(ctx, until,
+		func() error { return s.client.poll(ctx, key, &s.model) },
+		func() { s.publish(string(configs.TransportPoll)) })
 }

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/pipcam/pipcam/configs"
 )
 
@@ -186,28 +184,4 @@ func maxDuration(ds []time.Duration) time.Duration {
 		m = max(m, d)
 	}
 	return m
-}
-
-// Close ends every goroutine the overlay started, whatever it was doing.
-func TestNoLeakAfterClose(t *testing.T) {
-	srv := octo(t)
-	ready(t, srv)
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	for _, tr := range []configs.PrinterTransport{configs.TransportPush, configs.TransportPoll, configs.TransportAuto} {
-		sink := newRecordSink()
-		o, err := New(context.Background(), printerConfig(srv.URL, srv.APIKey, tr), sink, quietLog())
-		if err != nil {
-			t.Fatal(err)
-		}
-		sink.waitText(t, 5*time.Second, time.Time{}, "Operational", prefix("Operational"))
-		o.Close()
-	}
-	// And one closed while it cannot reach OctoPrint (backing off).
-	sink := newRecordSink()
-	o, err := New(context.Background(), printerConfig("http://127.0.0.1:1", srv.APIKey, configs.TransportAuto), sink, quietLog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sink.waitText(t, 3*time.Second, time.Time{}, "offline", prefix("OctoPrint offline"))
-	o.Close()
 }

@@ -33,21 +33,17 @@ static int open_any(const char *sym, const char *path, int flags, mode_t mode) {
 	return real(path, flags, mode);
 }
 
-int open(const char *path, int flags, ...) {
-	va_list ap;
-	va_start(ap, flags);
-	mode_t mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
-	va_end(ap);
-	return open_any("open", path, flags, mode);
-}
-
-int open64(const char *path, int flags, ...) {
-	va_list ap;
-	va_start(ap, flags);
-	mode_t mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
-	va_end(ap);
-	return open_any("open64", path, flags, mode);
-}
+// open and open64 (the same in a 64-bit build, but either may be called).
+#define OPEN_SHIM(name)                                                         \
+	int name(const char *path, int flags, ...) {                            \
+		va_list ap;                                                     \
+		va_start(ap, flags);                                            \
+		mode_t mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0; \
+		va_end(ap);                                                     \
+		return open_any(#name, path, flags, mode);                      \
+	}
+OPEN_SHIM(open)
+OPEN_SHIM(open64)
 
 int ioctl(int fd, unsigned long req, ...) {
 	static int (*real)(int, unsigned long, ...);

@@ -46,22 +46,11 @@ func moonrakerToPicture(bin string, n int) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	d, err := startDaemon(bin, fmt.Sprintf("printer:\n  type: moonraker\n  url: %q\n", mr.URL), nil)
+	frames, stop, err := watchPicture(ctx, bin, fmt.Sprintf("printer:\n  type: moonraker\n  url: %q\n", mr.URL))
 	if err != nil {
 		return err
 	}
-	defer d.stop()
-
-	frames := newFrameWatch(640, 480)
-	v, err := viewer.DialWHEP(ctx, "http://"+d.httpAddr, viewer.Options{Logger: quiet(), OnAU: frames.add})
-	if err != nil {
-		return err
-	}
-	defer v.Close()
-	defer frames.close()
-	if err := waitDecodable(ctx, v); err != nil {
-		return err
-	}
+	defer stop()
 	changes, err := mr.WatchPrint(ctx)
 	if err != nil {
 		return err
@@ -105,4 +94,31 @@ func moonrakerToPicture(bin string, n int) error {
 	fmt.Printf("  from Moonraker's report of it: p50 %s, p90 %s, max %s\n", pct(fromReport, 50), pct(fromReport, 90), pct(fromReport, 100))
 	fmt.Printf("  from the pause/resume request: p50 %s, p90 %s, max %s\n", pct(fromAsk, 50), pct(fromAsk, 90), pct(fromAsk, 100))
 	return nil
+}
+
+// watchPicture starts the daemon with extraYAML and a WebRTC viewer whose
+// frames a frameWatch decodes, returning once a picture is decodable;
+// stop ends all three.
+func watchPicture(ctx context.Context, bin, extraYAML string) (*frameWatch, func(), error) {
+	d, err := startDaemon(bin, extraYAML, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	frames := newFrameWatch(640, 480)
+	v, err := viewer.DialWHEP(ctx, "http://"+d.httpAddr, viewer.Options{Logger: quiet(), OnAU: frames.add})
+	if err != nil {
+		frames.close()
+		d.stop()
+		return nil, nil, err
+	}
+	stop := func() {
+		v.Close()
+		frames.close()
+		d.stop()
+	}
+	if err := waitDecodable(ctx, v); err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return frames, stop, nil
 }

@@ -82,22 +82,11 @@ func stateToPicture(bin string, n int) error {
 	if _, err := op.WaitState(ctx, "Printing"); err != nil {
 		return err
 	}
-	d, err := startDaemon(bin, fmt.Sprintf("printer:\n  type: octoprint\n  url: %q\n  api_key: %q\n", op.URL, op.APIKey), nil)
+	frames, stop, err := watchPicture(ctx, bin, fmt.Sprintf("printer:\n  type: octoprint\n  url: %q\n  api_key: %q\n", op.URL, op.APIKey))
 	if err != nil {
 		return err
 	}
-	defer d.stop()
-
-	frames := newFrameWatch(640, 480)
-	v, err := viewer.DialWHEP(ctx, "http://"+d.httpAddr, viewer.Options{Logger: quiet(), OnAU: frames.add})
-	if err != nil {
-		return err
-	}
-	defer v.Close()
-	defer frames.close()
-	if err := waitDecodable(ctx, v); err != nil {
-		return err
-	}
+	defer stop()
 	time.Sleep(3 * time.Second) // the overlay has connected and drawn "Printing"
 	var took []time.Duration
 	for i := 0; i < n; i++ {
