@@ -28,41 +28,47 @@ const recoverDeadline = 15 * time.Second
 
 // A wrong API key shows as rejected, and is never logged or reported; a
 // corrected key file is read on the next attempt and the overlay recovers.
-func TestOctoPrintWrongKey(t *testing.T) {
-	srv := octo(t)
-	for _, tr := range transports() {
-		t.Run(string(tr), func(t *testing.T) {
-			ready(t, srv)
-			const wrong = "WRONGKEY0123456789ABCDEF"
-			keyFile := filepath.Join(t.TempDir(), "octoprint.key")
-			if err := os.WriteFile(keyFile, []byte(wrong+"\n"), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			cfg := printerConfig(srv.URL, "", tr)
-			cfg.Printer.APIKeyFile = keyFile
-			sink := newRecordSink()
-			start := time.Now()
-			o, logs := startOverlay(t, cfg, sink)
-			sink.waitText(t, faultDeadline, start, "key rejected", prefix("OctoPrint: API key rejected"))
-
-			if err := os.WriteFile(keyFile, []byte(srv.APIKey), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			sink.waitText(t, recoverDeadline, time.Now(), "Operational", prefix("Operational"))
-
-			report, err := json.Marshal(o.Report())
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, key := range []string{wrong, srv.APIKey} {
-				if strings.Contains(logs.String(), key) || strings.Contains(string(report), key) || strings.Contains(strings.Join(sink.Texts(), "\n"), key) {
-					t.Errorf("an API key shows in the log, the report or the text")
-				}
-			}
-			if !strings.Contains(logs.String(), "API key rejected") {
-				t.Errorf("the log does not say the key was rejected:\n%s", logs)
+func TestWrongKey(t *testing.T) {
+	for _, target := range servers {
+		t.Run(target.name, func(t *testing.T) {
+			ft := target.start(t)
+			for _, tr := range transports() {
+				t.Run(string(tr), func(t *testing.T) { wrongKey(t, ft, tr) })
 			}
 		})
+	}
+}
+
+func wrongKey(t *testing.T, ft server, tr configs.PrinterTransport) {
+	ft.ready(t)
+	const wrong = "0123456789abcdef0123456789abcdef"
+	keyFile := filepath.Join(t.TempDir(), "printer.key")
+	if err := os.WriteFile(keyFile, []byte(wrong+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := ft.config(ft.url, tr)
+	cfg.Printer.APIKey, cfg.Printer.APIKeyFile = "", keyFile
+	sink := newRecordSink()
+	start := time.Now()
+	o, logs := startOverlay(t, cfg, sink)
+	sink.waitText(t, faultDeadline, start, "key rejected", prefix(ft.name+": API key rejected"))
+
+	if err := os.WriteFile(keyFile, []byte(ft.key), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sink.waitText(t, recoverDeadline, time.Now(), ft.idle, prefix(ft.idle))
+
+	report, err := json.Marshal(o.Report())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{wrong, ft.key} {
+		if strings.Contains(logs.String(), key) || strings.Contains(string(report), key) || strings.Contains(strings.Join(sink.Texts(), "\n"), key) {
+			t.Errorf("an API key shows in the log, the report or the text")
+		}
+	}
+	if !strings.Contains(logs.String(), "API key rejected") {
+		t.Errorf("the log does not say the key was rejected:\n%s", logs)
 	}
 }
 

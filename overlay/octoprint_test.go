@@ -46,27 +46,7 @@ func TestOctoPrintPrint(t *testing.T) {
 			sink.waitText(t, 3*time.Second, resume, "Printing", prefix("Printing"))
 			sink.waitText(t, 30*time.Second, resume, "Finished", prefix("Finished "+file+" · E "))
 
-			// Rising %: never backwards, several steps.
-			var pcts []int
-			for _, s := range sink.Texts() {
-				if m := printingRE.FindStringSubmatch(s); m != nil {
-					n, _ := strconv.Atoi(m[1])
-					pcts = append(pcts, n)
-				}
-			}
-			distinct := 0
-			for i, n := range pcts {
-				if i > 0 && n < pcts[i-1] {
-					t.Errorf("progress went back: %v", pcts)
-					break
-				}
-				if i == 0 || n != pcts[i-1] {
-					distinct++
-				}
-			}
-			if distinct < 4 {
-				t.Errorf("progress shown: %v; want it rising in steps", pcts)
-			}
+			checkRising(t, sink.Texts(), printingRE)
 			// The bar followed, and went away at the end.
 			bar := sink.Progress()
 			if bar[len(bar)-1] != -1 || !reached(bar, 0.5) {

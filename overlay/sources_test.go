@@ -2,6 +2,8 @@ package overlay
 
 import (
 	"context"
+	"regexp"
+	"strconv"
 	"testing"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 type server struct {
 	name   string // "OctoPrint": how the overlay names it
 	url    string
+	key    string             // its API key
 	ready  func(t *testing.T) // brings the server to its idle state
 	config func(url string, transport configs.PrinterTransport) *configs.Config
 	idle   string // what the overlay shows then
@@ -29,7 +32,7 @@ var servers = []struct {
 
 func octoServer(t *testing.T) server {
 	srv := octo(t)
-	return server{"OctoPrint", srv.URL, func(t *testing.T) { ready(t, srv) },
+	return server{"OctoPrint", srv.URL, srv.APIKey, func(t *testing.T) { ready(t, srv) },
 		func(url string, tr configs.PrinterTransport) *configs.Config {
 			return printerConfig(url, srv.APIKey, tr)
 		}, "Operational"}
@@ -37,7 +40,7 @@ func octoServer(t *testing.T) server {
 
 func moonServer(t *testing.T) server {
 	srv := moon(t)
-	return server{"Moonraker", srv.URL, func(t *testing.T) { standby(t, srv) },
+	return server{"Moonraker", srv.URL, srv.APIKey, func(t *testing.T) { standby(t, srv) },
 		func(url string, tr configs.PrinterTransport) *configs.Config { return moonConfig(url, srv.APIKey, tr) }, "Standby"}
 }
 
@@ -117,5 +120,31 @@ func TestNoLeakAfterClose(t *testing.T) {
 			sink.waitText(t, 3*time.Second, time.Time{}, "offline", prefix(ft.name+" offline"))
 			o.Close()
 		})
+	}
+}
+
+// checkRising: the % shown while printing (re's first group) never goes
+// back and moves in several steps.
+func checkRising(t *testing.T, texts []string, re *regexp.Regexp) {
+	t.Helper()
+	var pcts []int
+	for _, s := range texts {
+		if m := re.FindStringSubmatch(s); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			pcts = append(pcts, n)
+		}
+	}
+	distinct := 0
+	for i, n := range pcts {
+		if i > 0 && n < pcts[i-1] {
+			t.Errorf("progress went back: %v", pcts)
+			return
+		}
+		if i == 0 || n != pcts[i-1] {
+			distinct++
+		}
+	}
+	if distinct < 4 {
+		t.Errorf("progress shown: %v; want it rising in steps", pcts)
 	}
 }
