@@ -39,17 +39,7 @@ func TestMoonrakerPrint(t *testing.T) {
 				t.Errorf("layers while printing: %+v", j)
 			}
 
-			pause := time.Now()
-			if err := srv.Pause(ctx); err != nil {
-				t.Fatal(err)
-			}
-			sink.waitText(t, 3*time.Second, pause, "Paused", prefix("Paused "))
-			resume := time.Now()
-			if err := srv.Resume(ctx); err != nil {
-				t.Fatal(err)
-			}
-			sink.waitText(t, 3*time.Second, resume, "Printing", prefix("Printing"))
-			sink.waitText(t, 30*time.Second, resume, "Complete", prefix("Complete "+file+" · E "))
+			pauseAndResume(t, ctx, srv, sink, "Complete "+file+" · E ")
 
 			// Heating: the extruder's temperature rose towards its target.
 			var heating []string

@@ -25,7 +25,9 @@ func TestOctoPrintPrint(t *testing.T) {
 			defer cancel()
 			o, sink := follow(t, srv, printerConfig(srv.URL, srv.APIKey, tr))
 			kinds := collectEvents(o)
-			sink.waitText(t, time.Second, time.Time{}, "temperatures", prefix("Operational · E "))
+			// A virtual printer connected a moment ago reports its first
+			// temperatures a few seconds later.
+			sink.waitText(t, 5*time.Second, time.Time{}, "temperatures", prefix("Operational · E "))
 			file := "print-" + string(tr) + ".gcode"
 			start := startPrint(t, ctx, srv, sink, file, 12*time.Second)
 			sink.waitText(t, 10*time.Second, start, "Printing at 20% or more", func(s string) bool {
@@ -34,17 +36,7 @@ func TestOctoPrintPrint(t *testing.T) {
 				return m != nil && n >= 20
 			})
 
-			pause := time.Now()
-			if err := srv.Pause(ctx); err != nil {
-				t.Fatal(err)
-			}
-			sink.waitText(t, 3*time.Second, pause, "Paused", prefix("Paused "))
-			resume := time.Now()
-			if err := srv.Resume(ctx); err != nil {
-				t.Fatal(err)
-			}
-			sink.waitText(t, 3*time.Second, resume, "Printing", prefix("Printing"))
-			sink.waitText(t, 30*time.Second, resume, "Finished", prefix("Finished "+file+" · E "))
+			pauseAndResume(t, ctx, srv, sink, "Finished "+file+" · E ")
 
 			checkRising(t, sink.Texts(), printingRE)
 			// The bar followed, and went away at the end.

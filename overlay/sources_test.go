@@ -55,11 +55,13 @@ func followServer(t *testing.T, ready func(*testing.T), cfg *configs.Config, idl
 	return o, sink
 }
 
-// printServer uploads and starts prints: octoprinttest's and
-// moonrakertest's servers.
+// printServer uploads, starts, pauses and resumes prints: octoprinttest's
+// and moonrakertest's servers.
 type printServer interface {
 	Upload(ctx context.Context, name string, gcode []byte) error
 	Print(ctx context.Context, name string) error
+	Pause(ctx context.Context) error
+	Resume(ctx context.Context) error
 }
 
 // startPrintOn uploads gcode as file and starts it, returning the start
@@ -75,6 +77,23 @@ func startPrintOn(t *testing.T, ctx context.Context, srv printServer, sink *reco
 	}
 	sink.waitText(t, 3*time.Second, start, shows, prefix(shows))
 	return start
+}
+
+// pauseAndResume pauses the print and resumes it, each shown within 3 s,
+// and waits for the end: a text beginning with done.
+func pauseAndResume(t *testing.T, ctx context.Context, srv printServer, sink *recordSink, done string) {
+	t.Helper()
+	pause := time.Now()
+	if err := srv.Pause(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sink.waitText(t, 3*time.Second, pause, "Paused", prefix("Paused "))
+	resume := time.Now()
+	if err := srv.Resume(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sink.waitText(t, 3*time.Second, resume, "Printing", prefix("Printing"))
+	sink.waitText(t, 30*time.Second, resume, done, prefix(done))
 }
 
 // seeKilled kills a server (kill) under a running overlay and checks the
