@@ -53,6 +53,7 @@ func Parse(data []byte, file string) (*Config, error) {
 		cfg.Push.Destinations[i].fillDefaults()
 	}
 	deriveLayout(cfg, d.lines)
+	derivePrinterURL(cfg, d.lines)
 
 	errs := d.errs
 	for _, e := range cfg.problems() {

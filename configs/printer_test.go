@@ -30,7 +30,9 @@ func TestPrinterRules(t *testing.T) {
 		{"https prefix", printer("  type: octoprint", "  url: https://192.168.1.9:8443/octoprint"), ""},
 		{"key file", printer("  type: octoprint", "  api_key_file: "+keyFile), ""},
 		{"none ignores url", printer("  type: none", "  url: \"\""), ""},
-		{"bad type", printer("  type: klipper"), "pipcam.yaml:2: printer.type: unknown printer type \"klipper\" (valid: none, octoprint)"},
+		{"moonraker", printer("  type: moonraker", "  url: http://mainsailos.local:7125", "  api_key: 0123456789abcdef0123456789abcdef"), ""},
+		{"moonraker, no url", printer("  type: moonraker", "  url: \"\""), "pipcam.yaml:3: printer.url: required for printer type moonraker"},
+		{"bad type", printer("  type: klipper"), "pipcam.yaml:2: printer.type: unknown printer type \"klipper\" (valid: none, octoprint, moonraker)"},
 		{"bad transport", printer("  transport: websocket"), "pipcam.yaml:2: printer.transport: unknown printer transport \"websocket\" (valid: auto, push, poll)"},
 		{"no url", printer("  type: octoprint", "  url: \"\""), "pipcam.yaml:3: printer.url: required for printer type octoprint"},
 		{"ftp", printer("  url: ftp://octopi"), "pipcam.yaml:2: printer.url: \"ftp://octopi\" must start with http:// or https://"},
@@ -54,13 +56,34 @@ func TestPrinterRules(t *testing.T) {
 	}
 }
 
+// type moonraker without a url points at Moonraker's port, not at the
+// default (OctoPrint's); a url given is kept.
+func TestMoonrakerURL(t *testing.T) {
+	for _, tt := range []struct {
+		doc  string
+		want string
+	}{
+		{lines("printer:", "  type: moonraker"), DefaultMoonrakerURL},
+		{lines("printer:", "  type: moonraker", "  url: http://127.0.0.1:5000"), "http://127.0.0.1:5000"},
+		{lines("printer:", "  type: octoprint"), Default().Printer.URL},
+	} {
+		cfg, err := Parse([]byte(tt.doc), "pipcam.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Printer.URL != tt.want {
+			t.Errorf("%q: url %q, want %q", tt.doc, cfg.Printer.URL, tt.want)
+		}
+	}
+}
+
 func TestPrinterEnums(t *testing.T) {
 	for _, tt := range []struct {
 		v    any
 		good string
 		bad  string
 	}{
-		{new(PrinterType), "octoprint", "moonraker"},
+		{new(PrinterType), "moonraker", "klipper"},
 		{new(PrinterTransport), "poll", "sse"},
 	} {
 		if err := yaml.Unmarshal([]byte(tt.good), tt.v); err != nil {

@@ -31,8 +31,9 @@ type Event struct {
 }
 
 // eventTracker derives events from successive statuses, the same way for
-// every source. Statuses while the source is down are passed over: a
-// print does not end because pipcam lost sight of it.
+// every source. Statuses while the source is down, or still connecting to
+// the printer, are passed over: a print does not end because pipcam (or
+// the server, restarting) lost sight of it.
 type eventTracker struct {
 	last  State  // last state seen while the source was up; "" before any
 	file  string // the file of the active print
@@ -44,7 +45,7 @@ type eventTracker struct {
 // only when st makes a new one).
 func (t *eventTracker) observe(st Status, now time.Time) Event {
 	cur := st.State
-	if cur.Down() {
+	if cur.Down() || cur == StateConnecting {
 		t.gap = t.gap || t.last.Active()
 		return t.event
 	}

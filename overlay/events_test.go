@@ -34,6 +34,10 @@ func TestEvents(t *testing.T) {
 			[]EventKind{EventStarted, "", "", EventLost}},
 		{"source down, finished meanwhile", []Status{st(StatePrinting, "a"), st(StateSourceOffline, ""), st(StateComplete, "a")},
 			[]EventKind{EventStarted, "", EventDone}},
+		{"server reconnecting to the printer mid-print (Moonraker restarted)", []Status{st(StatePrinting, "a"), st(StateSourceOffline, ""), st(StateConnecting, ""), st(StatePrinting, "a")},
+			[]EventKind{EventStarted, "", "", ""}},
+		{"printer reconnected after the print", []Status{st(StatePrinting, "a"), st(StateConnecting, ""), st(StateReady, "")},
+			[]EventKind{EventStarted, "", EventLost}},
 		{"down before anything", []Status{st(StateUnauthorized, ""), st(StateReady, "")}, []EventKind{"", ""}},
 		{"next print", []Status{st(StateComplete, "a"), st(StatePrinting, "b")}, []EventKind{"", EventStarted}},
 	}

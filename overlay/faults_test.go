@@ -28,41 +28,47 @@ const recoverDeadline = 15 * time.Second
 
 // A wrong API key shows as rejected, and is never logged or reported; a
 // corrected key file is read on the next attempt and the overlay recovers.
-func TestOctoPrintWrongKey(t *testing.T) {
-	srv := octo(t)
-	for _, tr := range transports() {
-		t.Run(string(tr), func(t *testing.T) {
-			ready(t, srv)
-			const wrong = "WRONGKEY0123456789ABCDEF"
-			keyFile := filepath.Join(t.TempDir(), "octoprint.key")
-			if err := os.WriteFile(keyFile, []byte(wrong+"\n"), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			cfg := printerConfig(srv.URL, "", tr)
-			cfg.Printer.APIKeyFile = keyFile
-			sink := newRecordSink()
-			start := time.Now()
-			o, logs := startOverlay(t, cfg, sink)
-			sink.waitText(t, faultDeadline, start, "key rejected", prefix("OctoPrint: API key rejected"))
-
-			if err := os.WriteFile(keyFile, []byte(srv.APIKey), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			sink.waitText(t, recoverDeadline, time.Now(), "Operational", prefix("Operational"))
-
-			report, err := json.Marshal(o.Report())
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, key := range []string{wrong, srv.APIKey} {
-				if strings.Contains(logs.String(), key) || strings.Contains(string(report), key) || strings.Contains(strings.Join(sink.Texts(), "\n"), key) {
-					t.Errorf("an API key shows in the log, the report or the text")
-				}
-			}
-			if !strings.Contains(logs.String(), "API key rejected") {
-				t.Errorf("the log does not say the key was rejected:\n%s", logs)
+func TestWrongKey(t *testing.T) {
+	for _, target := range servers {
+		t.Run(target.name, func(t *testing.T) {
+			ft := target.start(t)
+			for _, tr := range transports() {
+				t.Run(string(tr), func(t *testing.T) { wrongKey(t, ft, tr) })
 			}
 		})
+	}
+}
+
+func wrongKey(t *testing.T, ft server, tr configs.PrinterTransport) {
+	ft.ready(t)
+	const wrong = "0123456789abcdef0123456789abcdef"
+	keyFile := filepath.Join(t.TempDir(), "printer.key")
+	if err := os.WriteFile(keyFile, []byte(wrong+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := ft.config(ft.url, tr)
+	cfg.Printer.APIKey, cfg.Printer.APIKeyFile = "", keyFile
+	sink := newRecordSink()
+	start := time.Now()
+	o, logs := startOverlay(t, cfg, sink)
+	sink.waitText(t, faultDeadline, start, "key rejected", prefix(ft.name+": API key rejected"))
+
+	if err := os.WriteFile(keyFile, []byte(ft.key), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sink.waitText(t, recoverDeadline, time.Now(), ft.idle, prefix(ft.idle))
+
+	report, err := json.Marshal(o.Report())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{wrong, ft.key} {
+		if strings.Contains(logs.String(), key) || strings.Contains(string(report), key) || strings.Contains(strings.Join(sink.Texts(), "\n"), key) {
+			t.Errorf("an API key shows in the log, the report or the text")
+		}
+	}
+	if !strings.Contains(logs.String(), "API key rejected") {
+		t.Errorf("the log does not say the key was rejected:\n%s", logs)
 	}
 }
 
@@ -79,22 +85,16 @@ func TestOctoPrintKilled(t *testing.T) {
 			kinds := collectEvents(o)
 			startPrint(t, ctx, srv, sink, "killed.gcode", time.Minute)
 
-			kill := time.Now()
-			if err := srv.Kill(); err != nil {
-				t.Fatal(err)
-			}
-			s := sink.waitText(t, faultDeadline, kill, "offline", prefix("OctoPrint offline"))
-			t.Logf("killed → %q after %v", s.text, s.at.Sub(kill).Round(time.Millisecond))
-			if r := o.Report(); r.Link.Connected || r.Link.LastError == "" {
-				t.Errorf("report while down: %+v", r.Link)
-			}
+			kill := seeKilled(t, o, sink, srv.Kill, "OctoPrint offline")
 
 			if err := srv.Restart(ctx); err != nil {
 				t.Fatal(err)
 			}
 			up := time.Now()
-			s = sink.waitText(t, recoverDeadline, up, "printer offline", prefix("Printer offline"))
-			t.Logf("restarted → %q after %v", s.text, s.at.Sub(up).Round(time.Millisecond))
+			// Since the kill: the overlay may read the restarted OctoPrint
+			// before Restart has seen it answer.
+			s := sink.waitText(t, recoverDeadline, kill, "printer offline", prefix("Printer offline"))
+			t.Logf("restarted → %q %v after Restart returned", s.text, s.at.Sub(up).Round(time.Millisecond))
 			if err := srv.Connect(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -157,7 +157,7 @@ func (f *faultProxy) setMode(m string) { f.mode.Store(m) }
 
 func (f *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	mode := f.mode.Load().(string)
-	socket := strings.HasPrefix(r.URL.Path, "/sockjs/")
+	socket := strings.HasPrefix(r.URL.Path, "/sockjs/") || r.URL.Path == "/websocket" // OctoPrint's, Moonraker's
 	switch {
 	case mode == "garbage":
 		w.Header().Set("Content-Type", "application/json")
@@ -181,8 +181,14 @@ func (f *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer c.CloseNow()
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		defer cancel()
-		_ = c.Write(ctx, websocket.MessageText, []byte(`{"connected":{}}`))
-		_ = c.Write(ctx, websocket.MessageText, []byte(`{"history":{"state":"Operational"}}`))
+		if r.URL.Path == "/websocket" {
+			// Moonraker: the reply to identify is cut short.
+			_, _, _ = c.Read(ctx)
+			_ = c.Write(ctx, websocket.MessageText, []byte(`{"jsonrpc":"2.0","id":1,"result":{"connection_id":`))
+		} else {
+			_ = c.Write(ctx, websocket.MessageText, []byte(`{"connected":{}}`))
+			_ = c.Write(ctx, websocket.MessageText, []byte(`{"history":{"state":"Operational"}}`))
+		}
 		_, _, _ = c.Read(ctx)
 	default:
 		f.proxy.ServeHTTP(w, r)
@@ -192,30 +198,35 @@ func (f *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Servers that fail in each way: the right text within 3 s, then
 // recovery once the server behaves.
 func TestFaultServers(t *testing.T) {
-	srv := octo(t)
+	for _, target := range servers {
+		t.Run(target.name, func(t *testing.T) { faultServers(t, target.start(t)) })
+	}
+}
+
+func faultServers(t *testing.T, ft server) {
 	tests := []struct {
 		mode       string
 		transports []configs.PrinterTransport
 		want       string
 	}{
-		{"garbage", transports(), "OctoPrint: bad reply"},
-		{"500", transports(), "OctoPrint: bad reply"},
-		{"503", transports(), "OctoPrint offline"},
-		{"hang", transports(), "OctoPrint offline"},
-		{"socket-garbage", []configs.PrinterTransport{configs.TransportPush}, "OctoPrint: bad reply"},
+		{"garbage", transports(), ft.name + ": bad reply"},
+		{"500", transports(), ft.name + ": bad reply"},
+		{"503", transports(), ft.name + " offline"},
+		{"hang", transports(), ft.name + " offline"},
+		{"socket-garbage", []configs.PrinterTransport{configs.TransportPush}, ft.name + ": bad reply"},
 	}
 	for _, tt := range tests {
 		for _, tr := range tt.transports {
 			t.Run(tt.mode+"/"+string(tr), func(t *testing.T) {
-				ready(t, srv)
-				proxy := newFaultProxy(t, srv.URL, tt.mode)
+				ft.ready(t)
+				proxy := newFaultProxy(t, ft.url, tt.mode)
 				sink := newRecordSink()
 				start := time.Now()
-				startOverlay(t, printerConfig(proxy.URL, srv.APIKey, tr), sink)
+				startOverlay(t, ft.config(proxy.URL, tr), sink)
 				s := sink.waitText(t, faultDeadline, start, tt.want, prefix(tt.want))
 				t.Logf("%q after %v", s.text, s.at.Sub(start).Round(time.Millisecond))
 				proxy.setMode("pass")
-				sink.waitText(t, recoverDeadline, time.Now(), "Operational", prefix("Operational"))
+				sink.waitText(t, recoverDeadline, time.Now(), ft.idle, prefix(ft.idle))
 			})
 		}
 	}
@@ -224,32 +235,36 @@ func TestFaultServers(t *testing.T) {
 // transport auto: where the socket cannot be used, it polls, and tries
 // the socket again after pushRetry.
 func TestAutoFallsBackToPoll(t *testing.T) {
-	srv := octo(t)
-	ready(t, srv)
-	proxy := newFaultProxy(t, srv.URL, "no-socket")
-	sink := newRecordSink()
-	logs := &logBuffer{}
-	timing := defaultOctoTiming
-	timing.pushRetry = 2 * time.Second
-	o, err := newOverlay(context.Background(), printerConfig(proxy.URL, srv.APIKey, configs.TransportAuto), sink,
-		slog.New(slog.NewTextHandler(logs, nil)), deps{getenv: os.Getenv, now: time.Now, timing: timing})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer o.Close()
-	sink.waitText(t, faultDeadline, time.Time{}, "Operational", prefix("Operational"))
-	if r := o.Report(); r.Link.Transport != "poll" || !r.Link.Connected {
-		t.Errorf("link %+v", r.Link)
-	}
-	if !strings.Contains(logs.String(), "push socket cannot be used") {
-		t.Errorf("the fall-back is not logged:\n%s", logs)
-	}
-	// The socket works again: auto goes back to it.
-	proxy.setMode("pass")
-	eventually(t, recoverDeadline, "the push socket again", func() bool { return o.Report().Link.Transport == "push" })
-	for _, text := range sink.Texts() {
-		if strings.HasPrefix(text, "OctoPrint") {
-			t.Errorf("switching transports showed %q", text)
-		}
+	for _, target := range servers {
+		t.Run(target.name, func(t *testing.T) {
+			ft := target.start(t)
+			ft.ready(t)
+			proxy := newFaultProxy(t, ft.url, "no-socket")
+			sink := newRecordSink()
+			logs := &logBuffer{}
+			timing := defaultTiming
+			timing.pushRetry = 2 * time.Second
+			o, err := newOverlay(context.Background(), ft.config(proxy.URL, configs.TransportAuto), sink,
+				slog.New(slog.NewTextHandler(logs, nil)), deps{getenv: os.Getenv, now: time.Now, timing: timing})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer o.Close()
+			sink.waitText(t, faultDeadline, time.Time{}, ft.idle, prefix(ft.idle))
+			if r := o.Report(); r.Link.Transport != "poll" || !r.Link.Connected {
+				t.Errorf("link %+v", r.Link)
+			}
+			if !strings.Contains(logs.String(), "push socket cannot be used") {
+				t.Errorf("the fall-back is not logged:\n%s", logs)
+			}
+			// The socket works again: auto goes back to it.
+			proxy.setMode("pass")
+			eventually(t, recoverDeadline, "the push socket again", func() bool { return o.Report().Link.Transport == "push" })
+			for _, text := range sink.Texts() {
+				if strings.HasPrefix(text, ft.name) {
+					t.Errorf("switching transports showed %q", text)
+				}
+			}
+		})
 	}
 }

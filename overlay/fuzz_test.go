@@ -81,3 +81,68 @@ func FuzzRESTReplies(f *testing.F) {
 		checkShown(t, m.status())
 	})
 }
+
+// FuzzMoonrakerMessage feeds websocket messages (replies and
+// notifications) through the parser into a model in mid-print.
+func FuzzMoonrakerMessage(f *testing.F) {
+	for _, s := range []string{
+		`{"jsonrpc":"2.0","result":{"eventtime":5055.4,"status":{"webhooks":{"state":"ready","state_message":"Printer is ready"},"print_stats":{"filename":"","total_duration":0.0,"print_duration":0.0,"state":"standby","message":"","info":{"total_layer":null,"current_layer":null}},"virtual_sdcard":{"progress":0.0,"file_position":0},"display_status":{"progress":0.0,"message":null},"extruder":{"temperature":25.0,"target":0.0},"heater_bed":{"temperature":25.0,"target":0.0}}},"id":3}`,
+		`{"jsonrpc":"2.0","method":"notify_status_update","params":[{"print_stats":{"filename":"t.gcode","total_duration":0.08,"state":"printing"},"virtual_sdcard":{"progress":0.0197,"file_position":97},"extruder":{"target":200.0}},5056.1]}`,
+		`{"jsonrpc":"2.0","method":"notify_status_update","params":[{"print_stats":{"print_duration":1e300,"info":{"total_layer":5,"current_layer":-2}},"display_status":{"message":"M117\u0007 bell"}}]}`,
+		`{"jsonrpc":"2.0","method":"notify_status_update","params":[{"webhooks":{"state":"shutdown","state_message":"HOST temperature 300.0 above maximum\nline two"}},1]}`,
+		`{"jsonrpc":"2.0","method":"notify_klippy_disconnected"}`,
+		`{"jsonrpc":"2.0","method":"notify_proc_stat_update","params":[{"moonraker_stats":{"cpu_usage":1.54}}]}`,
+		`{"jsonrpc":"2.0","error":{"code":-32602,"message":"Unauthorized"},"id":1}`,
+		`{"jsonrpc":"2.0","method":"notify_status_update","params":"x"}`, `[]`, `{}`, `null`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s := &moonraker{}
+		s.model.setInfo(serverInfo{KlippyConnected: true, KlippyState: "ready"})
+		if err := s.model.setObjects(json.RawMessage(`{"print_stats":{"state":"printing","filename":"a.gcode","print_duration":10}}`)); err != nil {
+			t.Fatal(err)
+		}
+		s.model.setMetadata("a.gcode", &fileMetadata{EstimatedTime: ptr(100.0), GCodeStartByte: ptr(10.0), GCodeEndByte: ptr(1000.0)})
+		m, err := parseRPC(data)
+		switch {
+		case err != nil:
+		case m.ID != nil && m.Error != nil:
+			_ = rpcFailure("x", m.Error)
+		case m.ID != nil:
+			var res objectsResult
+			if json.Unmarshal(m.Result, &res) == nil && len(res.Status) > 0 {
+				_ = s.model.setObjects(res.Status)
+			}
+		default:
+			_ = s.note(m)
+		}
+		checkShown(t, s.model.status())
+	})
+}
+
+// FuzzMoonrakerReplies feeds the HTTP replies of polling: server.info,
+// objects/query and the file metadata.
+func FuzzMoonrakerReplies(f *testing.F) {
+	f.Add([]byte(`{"result":{"klippy_connected":true,"klippy_state":"ready","moonraker_version":"0.11.0"}}`),
+		[]byte(`{"result":{"eventtime":1,"status":{"webhooks":{"state":"ready"},"print_stats":{"filename":"t.gcode","state":"paused","print_duration":12.5,"total_duration":20},"virtual_sdcard":{"progress":0.3,"file_position":300}}}}`),
+		[]byte(`{"result":{"estimated_time":20.0,"gcode_start_byte":77,"gcode_end_byte":4914,"layer_count":5}}`))
+	f.Add([]byte(`{"result":{"klippy_connected":false,"klippy_state":"disconnected"}}`), []byte(`{"error":{"code":503}}`), []byte(`{"result":null}`))
+	f.Add([]byte(`{"result":{"klippy_state":7}}`), []byte(`{"result":{"status":{"extruder":{"temperature":"hot"}}}}`), []byte(`{"result":{"gcode_end_byte":-1,"gcode_start_byte":1e308}}`))
+	f.Fuzz(func(t *testing.T, info, objects, meta []byte) {
+		var m moonModel
+		var si serverInfo
+		if res, err := httpResult("info", info); err == nil && json.Unmarshal(res, &si) == nil {
+			m.setInfo(si)
+		}
+		var or objectsResult
+		if res, err := httpResult("objects", objects); err == nil && json.Unmarshal(res, &or) == nil && len(or.Status) > 0 {
+			_ = m.setObjects(or.Status)
+		}
+		md := new(fileMetadata)
+		if res, err := httpResult("metadata", meta); err == nil && json.Unmarshal(res, md) == nil {
+			m.setMetadata(m.file(), md)
+		}
+		checkShown(t, m.status())
+	})
+}

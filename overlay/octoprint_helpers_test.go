@@ -127,26 +127,14 @@ func startOverlay(t *testing.T, cfg *configs.Config, sink Sink) (*Overlay, *logB
 // the overlay shows Operational.
 func follow(t *testing.T, srv *octoprinttest.Server, cfg *configs.Config) (*Overlay, *recordSink) {
 	t.Helper()
-	ready(t, srv)
-	sink := newRecordSink()
-	o, _ := startOverlay(t, cfg, sink)
-	sink.waitText(t, 5*time.Second, time.Time{}, "Operational", prefix("Operational"))
-	return o, sink
+	return followServer(t, func(t *testing.T) { ready(t, srv) }, cfg, "Operational")
 }
 
 // startPrint uploads a print of about d as file and starts it, returning
 // the start once the sink shows Printing.
 func startPrint(t *testing.T, ctx context.Context, srv *octoprinttest.Server, sink *recordSink, file string, d time.Duration) time.Time {
 	t.Helper()
-	if err := srv.Upload(ctx, file, octoprinttest.GCode(d)); err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now()
-	if err := srv.Print(ctx, file); err != nil {
-		t.Fatal(err)
-	}
-	sink.waitText(t, 3*time.Second, start, "Printing", prefix("Printing"))
-	return start
+	return startPrintOn(t, ctx, srv, sink, file, octoprinttest.GCode(d), "Printing")
 }
 
 func transports() []configs.PrinterTransport {

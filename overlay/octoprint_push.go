@@ -2,23 +2,10 @@ package overlay
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"net/http"
-	"sync"
 
-	"github.com/coder/websocket"
 	"github.com/pipcam/pipcam/configs"
 )
-
-// maxPushMessage bounds one socket message: "history" carries up to 30
-// minutes of temperature points.
-const maxPushMessage = 8 << 20
-
-// errNoSocket: the server answered the websocket handshake with a plain
-// HTTP reply (a proxy that does not pass websockets, an old OctoPrint).
-var errNoSocket = errors.New("push socket refused")
 
 // pushEvents are the events pipcam asks the socket for; the rest (a
 // Dwelling per G4, ZChange per layer) would only cost the Pi.
@@ -29,42 +16,25 @@ var pushEvents = []string{
 
 // pushSession logs in passively with the API key, opens the raw SockJS
 // websocket, authenticates it with the session, subscribes to the state
-// and a few events, and reads until it fails. A concurrent ping finds a
-// server that stopped answering.
+// and a few events, and reads until it fails.
 func (s *octoPrint) pushSession(ctx context.Context, key configs.Secret) (bool, error) {
 	login, err := s.client.login(ctx, key)
 	if err != nil {
 		return false, err
 	}
-	dctx, cancel := context.WithTimeout(ctx, s.timing.timeout)
-	conn, resp, err := websocket.Dial(dctx, s.client.endpoint("/sockjs/websocket"), &websocket.DialOptions{HTTPClient: s.client.http})
-	cancel()
+	sock, err := s.openSocket(ctx, s.client.endpoint("/sockjs/websocket"))
 	if err != nil {
-		return false, dialError(resp, err)
-	}
-	defer conn.CloseNow()
-	conn.SetReadLimit(maxPushMessage)
-
-	sctx, stop := context.WithCancelCause(ctx)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer stop(nil)
-	if err := s.subscribe(sctx, conn, login); err != nil {
 		return false, err
 	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		s.keepAlive(sctx, conn, stop)
-	}()
+	defer sock.close()
+	if err := s.subscribe(sock, login); err != nil {
+		return false, err
+	}
 	up := false
 	for {
-		_, data, err := conn.Read(sctx)
+		data, _, err := sock.next(nil)
 		if err != nil {
-			if cause := context.Cause(sctx); ctx.Err() == nil && cause != nil && !errors.Is(cause, context.Canceled) {
-				err = cause
-			}
-			return up, offline("push socket", err)
+			return up, err
 		}
 		changed, err := s.handleFrame(data)
 		if err != nil {
@@ -77,24 +47,8 @@ func (s *octoPrint) pushSession(ctx context.Context, key configs.Secret) (bool, 
 	}
 }
 
-// dialError sorts a failed handshake: no reply at all is offline, a plain
-// HTTP reply means the socket cannot be used here.
-func dialError(resp *http.Response, err error) error {
-	if resp == nil {
-		return offline("push socket", err)
-	}
-	switch code := resp.StatusCode; {
-	case code == http.StatusUnauthorized, code == http.StatusForbidden:
-		return unauthorized("push socket", fmt.Errorf("HTTP %d", code))
-	case code == http.StatusBadGateway, code == http.StatusServiceUnavailable, code == http.StatusGatewayTimeout:
-		return offline("push socket", fmt.Errorf("HTTP %d", code))
-	default:
-		return badReply("push socket", fmt.Errorf("%w: HTTP %d", errNoSocket, code))
-	}
-}
-
 // subscribe sends the auth and subscribe messages.
-func (s *octoPrint) subscribe(ctx context.Context, conn *websocket.Conn, login *loginReply) error {
+func (s *octoPrint) subscribe(sock *socket, login *loginReply) error {
 	msgs := []any{
 		map[string]string{"auth": login.Name + ":" + login.Session},
 		map[string]any{"subscribe": map[string]any{
@@ -104,34 +58,11 @@ func (s *octoPrint) subscribe(ctx context.Context, conn *websocket.Conn, login *
 		}},
 	}
 	for _, m := range msgs {
-		data, err := json.Marshal(m)
-		if err != nil {
-			return badReply("push socket", err)
-		}
-		wctx, cancel := context.WithTimeout(ctx, s.timing.timeout)
-		err = conn.Write(wctx, websocket.MessageText, data)
-		cancel()
-		if err != nil {
-			return offline("push socket", err)
+		if err := sock.write(m); err != nil {
+			return err
 		}
 	}
 	return nil
-}
-
-// keepAlive pings every pingInterval and ends the session (stop) when a
-// pong does not come within pingTimeout.
-func (s *octoPrint) keepAlive(ctx context.Context, conn *websocket.Conn, stop context.CancelCauseFunc) {
-	for sleep(ctx, s.timing.pingInterval) {
-		pctx, cancel := context.WithTimeout(ctx, s.timing.pingTimeout)
-		err := conn.Ping(pctx)
-		cancel()
-		if err != nil {
-			if ctx.Err() == nil {
-				stop(fmt.Errorf("no answer to a ping within %s", s.timing.pingTimeout))
-			}
-			return
-		}
-	}
 }
 
 // handleFrame merges one frame's messages into the model; changed says

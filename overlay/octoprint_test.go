@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/pipcam/pipcam/configs"
 )
 
@@ -27,7 +25,9 @@ func TestOctoPrintPrint(t *testing.T) {
 			defer cancel()
 			o, sink := follow(t, srv, printerConfig(srv.URL, srv.APIKey, tr))
 			kinds := collectEvents(o)
-			sink.waitText(t, time.Second, time.Time{}, "temperatures", prefix("Operational · E "))
+			// A virtual printer connected a moment ago reports its first
+			// temperatures a few seconds later.
+			sink.waitText(t, 5*time.Second, time.Time{}, "temperatures", prefix("Operational · E "))
 			file := "print-" + string(tr) + ".gcode"
 			start := startPrint(t, ctx, srv, sink, file, 12*time.Second)
 			sink.waitText(t, 10*time.Second, start, "Printing at 20% or more", func(s string) bool {
@@ -36,39 +36,9 @@ func TestOctoPrintPrint(t *testing.T) {
 				return m != nil && n >= 20
 			})
 
-			pause := time.Now()
-			if err := srv.Pause(ctx); err != nil {
-				t.Fatal(err)
-			}
-			sink.waitText(t, 3*time.Second, pause, "Paused", prefix("Paused "))
-			resume := time.Now()
-			if err := srv.Resume(ctx); err != nil {
-				t.Fatal(err)
-			}
-			sink.waitText(t, 3*time.Second, resume, "Printing", prefix("Printing"))
-			sink.waitText(t, 30*time.Second, resume, "Finished", prefix("Finished "+file+" · E "))
+			pauseAndResume(t, ctx, srv, sink, "Finished "+file+" · E ")
 
-			// Rising %: never backwards, several steps.
-			var pcts []int
-			for _, s := range sink.Texts() {
-				if m := printingRE.FindStringSubmatch(s); m != nil {
-					n, _ := strconv.Atoi(m[1])
-					pcts = append(pcts, n)
-				}
-			}
-			distinct := 0
-			for i, n := range pcts {
-				if i > 0 && n < pcts[i-1] {
-					t.Errorf("progress went back: %v", pcts)
-					break
-				}
-				if i == 0 || n != pcts[i-1] {
-					distinct++
-				}
-			}
-			if distinct < 4 {
-				t.Errorf("progress shown: %v; want it rising in steps", pcts)
-			}
+			checkRising(t, sink.Texts(), printingRE)
 			// The bar followed, and went away at the end.
 			bar := sink.Progress()
 			if bar[len(bar)-1] != -1 || !reached(bar, 0.5) {
@@ -186,28 +156,4 @@ func maxDuration(ds []time.Duration) time.Duration {
 		m = max(m, d)
 	}
 	return m
-}
-
-// Close ends every goroutine the overlay started, whatever it was doing.
-func TestNoLeakAfterClose(t *testing.T) {
-	srv := octo(t)
-	ready(t, srv)
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	for _, tr := range []configs.PrinterTransport{configs.TransportPush, configs.TransportPoll, configs.TransportAuto} {
-		sink := newRecordSink()
-		o, err := New(context.Background(), printerConfig(srv.URL, srv.APIKey, tr), sink, quietLog())
-		if err != nil {
-			t.Fatal(err)
-		}
-		sink.waitText(t, 5*time.Second, time.Time{}, "Operational", prefix("Operational"))
-		o.Close()
-	}
-	// And one closed while it cannot reach OctoPrint (backing off).
-	sink := newRecordSink()
-	o, err := New(context.Background(), printerConfig("http://127.0.0.1:1", srv.APIKey, configs.TransportAuto), sink, quietLog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sink.waitText(t, 3*time.Second, time.Time{}, "offline", prefix("OctoPrint offline"))
-	o.Close()
 }

@@ -1,7 +1,7 @@
 // Package overlay makes the text and the progress value burnt into the
-// picture: the printer's status from a source (OctoPrint), rendered with
-// the overlay.text template, handed to a Sink. It imports only configs;
-// cmd/pipcam hands in the graph as the Sink.
+// picture: the printer's status from a source (OctoPrint, Moonraker),
+// rendered with the overlay.text template, handed to a Sink. It imports
+// only configs; cmd/pipcam hands in the graph as the Sink.
 package overlay
 
 import (
@@ -26,7 +26,7 @@ type Link struct {
 
 // Report is the overlay's part of GET /api/status.
 type Report struct {
-	Source        configs.PrinterType `json:"source"` // none, octoprint
+	Source        configs.PrinterType `json:"source"` // none, octoprint, moonraker
 	Link          Link                `json:"link"`
 	Text          string              `json:"text"`     // what the sink shows
 	Progress      float64             `json:"progress"` // what the bar shows, -1 none
@@ -79,7 +79,7 @@ type Overlay struct {
 type deps struct {
 	getenv func(string) string
 	now    func() time.Time
-	timing octoTiming
+	timing sourceTiming
 	source source // instead of the one cfg.Printer names
 }
 
@@ -88,7 +88,7 @@ type deps struct {
 // ctx ends or Close. The API key comes from cfg.Printer (see
 // configs.Printer.ResolveAPIKey).
 func New(ctx context.Context, cfg *configs.Config, sink Sink, log *slog.Logger) (*Overlay, error) {
-	return newOverlay(ctx, cfg, sink, log, deps{getenv: os.Getenv, now: time.Now, timing: defaultOctoTiming})
+	return newOverlay(ctx, cfg, sink, log, deps{getenv: os.Getenv, now: time.Now, timing: defaultTiming})
 }
 
 func newOverlay(ctx context.Context, cfg *configs.Config, sink Sink, log *slog.Logger, d deps) (*Overlay, error) {
@@ -119,14 +119,15 @@ func newOverlay(ctx context.Context, cfg *configs.Config, sink Sink, log *slog.L
 	return o, nil
 }
 
-// newSource makes the source cfg.Type names; a Moonraker source is one
-// more case here.
+// newSource makes the source cfg.Type names.
 func newSource(cfg configs.Printer, d deps, log *slog.Logger) (source, error) {
 	switch cfg.Type {
 	case configs.PrinterNone:
 		return noPrinter{}, nil
 	case configs.PrinterOctoPrint:
 		return newOctoPrint(cfg, d.getenv, d.timing, log)
+	case configs.PrinterMoonraker:
+		return newMoonraker(cfg, d.getenv, d.timing, log)
 	}
 	return nil, fmt.Errorf("printer.type %q is not supported", cfg.Type)
 }
@@ -134,7 +135,7 @@ func newSource(cfg configs.Printer, d deps, log *slog.Logger) (source, error) {
 // FirstText is the text New draws first. A graph built before the overlay
 // can start with it rather than with overlay.text, which is a template.
 func FirstText(cfg *configs.Config) (string, error) {
-	d := deps{getenv: os.Getenv, now: time.Now, timing: defaultOctoTiming}
+	d := deps{getenv: os.Getenv, now: time.Now, timing: defaultTiming}
 	tmpl, err := newTextTemplate(cfg.Overlay.Text, d.now)
 	if err != nil {
 		return "", err

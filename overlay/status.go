@@ -17,7 +17,7 @@ const (
 	StateBadReply      State = "bad_reply"      // the server answered something we cannot read
 
 	StateConnecting State = "connecting" // pipcam connecting, or the server connecting to the printer
-	StateOffline    State = "offline"    // server up, printer not connected (Klippy: disconnected)
+	StateOffline    State = "offline"    // server up, printer not connected (Klippy went away)
 	StateReady      State = "ready"      // OctoPrint Operational, Moonraker standby
 	StatePrinting   State = "printing"
 	StatePausing    State = "pausing"
@@ -49,12 +49,15 @@ func (s State) Down() bool {
 // Status is one picture of the printer. Values the source does not report
 // are nil ("unknown"), never zero: a template tests them with `with`.
 type Status struct {
-	Source    string `json:"source"`     // "OctoPrint"; "" with no printer
+	Source    string `json:"source"`     // "OctoPrint", "Moonraker"; "" with no printer
 	State     State  `json:"state"`      // canonical, for conditions
 	StateText string `json:"state_text"` // the same in words: "Printing from SD", "OctoPrint offline"
 	Message   string `json:"message,omitempty"`
-	Job       Job    `json:"job"`
-	Temps     []Temp `json:"temps,omitempty"` // tools, then bed, then chamber
+	// Display is the printer's display message (M117, Klipper's
+	// display_status), where the source has one.
+	Display string `json:"display,omitempty"`
+	Job     Job    `json:"job"`
+	Temps   []Temp `json:"temps,omitempty"` // tools, then bed, then chamber
 	// Event is the latest print lifecycle event, set by the component.
 	Event Event `json:"event,omitzero"`
 }

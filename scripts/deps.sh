@@ -22,6 +22,8 @@ packages=(
 	gir1.2-gst-rtsp-server-1.0 python3-gi
 	# A real RTMP server for the push tests (nginx-rtmp on loopback).
 	nginx libnginx-mod-rtmp
+	# Klipper's host MCU built from source, Klippy and Moonraker (scripts/moonraker.sh)
+	make xz-utils libsodium23 # libsodium: Moonraker's libnacl loads it
 )
 
 # --list prints the packages, one a line, and installs nothing.
@@ -68,4 +70,11 @@ fi
 # fail and say why.
 if ! "$(dirname "$0")/octoprint.sh" >/dev/null; then
 	echo "warning: the OctoPrint venv could not be made (see above); the OctoPrint tests will fail" >&2
+fi
+
+# Klipper (its host MCU, Klippy) and Moonraker 0.11.0 in .cache/klipper for
+# the Moonraker tests. Not fatal either: without Klipper's source the tests
+# skip and say why; without PyPI they fail and say why.
+if ! "$(dirname "$0")/moonraker.sh" >/dev/null; then
+	echo "warning: Klipper and Moonraker could not be built (see above); the Moonraker tests will skip or fail" >&2
 fi
