@@ -32,6 +32,7 @@ func (r *run) pullAccessUnits(ctx context.Context) {
 	frame := time.Second / time.Duration(max(g.cfg.Output.Framerate, 1))
 	first := time.Duration(-1)
 	var lastPicture time.Time
+	var wall wallClock
 	for ctx.Err() == nil {
 		asked := time.Now()
 		sample := r.auSink.TryPullSample(gst.ClockTime(pollInterval))
@@ -61,6 +62,7 @@ func (r *run) pullAccessUnits(ctx context.Context) {
 		if au.Duration <= 0 {
 			au.Duration = frame
 		}
+		au.Capture = wall.of(r.pipeline, au.PTS)
 		if first < 0 {
 			first = max(au.PTS, 0)
 		}
@@ -90,6 +92,30 @@ func accessUnit(sample *gst.Sample) (media.AccessUnit, bool) {
 		Duration: clockDuration(buf.Duration()),
 		Keyframe: !buf.HasFlags(gst.BufferFlagDeltaUnit),
 	}, true
+}
+
+// wallClock maps a buffer's running time to the wall-clock time it was
+// captured: running time + the pipeline's base time is a time of the
+// pipeline clock; how far that lies behind the clock now is how long ago
+// the picture was taken. The clock is only known once the pipeline plays.
+type wallClock struct{ clock *gst.Clock }
+
+func (w *wallClock) of(p *gst.Pipeline, running time.Duration) time.Time {
+	if running < 0 {
+		return time.Time{}
+	}
+	if w.clock == nil {
+		if w.clock = p.GetClock(); w.clock == nil {
+			return time.Time{}
+		}
+	}
+	base := p.GetBaseTime()
+	now := w.clock.GetTime()
+	if base == gst.ClockTimeNone || now == gst.ClockTimeNone {
+		return time.Time{}
+	}
+	ago := time.Duration(now) - time.Duration(base) - running
+	return time.Now().Add(-ago)
 }
 
 // release drops our reference to a sample now instead of in a finalizer.

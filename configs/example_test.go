@@ -29,7 +29,7 @@ func TestExampleNamesEveryField(t *testing.T) {
 		}
 	}
 	_, names := yamlFields(reflect.TypeFor[Config]())
-	for _, section := range []any{Camera{}, Output{}, Layout{}, Encoder{}, Overlay{}, ProgressBar{}, HTTP{}, FLV{}, WebRTC{}, ICEServer{}, Log{}} {
+	for _, section := range []any{Camera{}, Output{}, Layout{}, Encoder{}, Adaptive{}, Overlay{}, ProgressBar{}, HTTP{}, FLV{}, WebRTC{}, ICEServer{}, Log{}} {
 		_, n := yamlFields(reflect.TypeOf(section))
 		names = append(names, n...)
 	}

@@ -21,10 +21,12 @@ type assembler struct {
 	lastSeq uint16
 	seqOK   bool
 	broken  bool
+	capture time.Time
 }
 
-// push consumes one packet and returns the AUs it completed (0, 1 or 2).
-func (a *assembler) push(p *rtp.Packet, now time.Time, gap func()) []AU {
+// push consumes one packet (with its capture time, zero if it carries
+// none) and returns the AUs it completed (0, 1 or 2).
+func (a *assembler) push(p *rtp.Packet, now, capture time.Time, gap func()) []AU {
 	var out []AU
 	if a.seqOK && p.SequenceNumber != a.lastSeq+1 {
 		gap()
@@ -41,6 +43,9 @@ func (a *assembler) push(p *rtp.Packet, now time.Time, gap func()) []AU {
 	}
 	if !a.have {
 		a.ts, a.have = p.Timestamp, true
+	}
+	if !capture.IsZero() {
+		a.capture = capture
 	}
 	nal, err := a.depack.Unmarshal(p.Payload)
 	if err != nil {
@@ -61,6 +66,7 @@ func (a *assembler) flush(now time.Time) (AU, bool) {
 		a.buf = nil
 		a.have = false
 		a.broken = false
+		a.capture = time.Time{}
 	}()
 	if a.broken || len(a.buf) == 0 {
 		return AU{}, false
@@ -72,11 +78,13 @@ func (a *assembler) flush(now time.Time) (AU, bool) {
 		Arrival:      now,
 		Keyframe:     isKeyframe(data),
 		Decodable:    media.IsDecodableStart(data),
+		Capture:      a.capture,
 	}, true
 }
 
-// readVideo reads RTP until the track ends (peer closed).
-func (v *Viewer) readVideo(tr *webrtc.TrackRemote) {
+// readVideo reads RTP until the track ends (peer closed). captureID is the
+// abs-capture-time extension's id (0: not negotiated).
+func (v *Viewer) readVideo(tr *webrtc.TrackRemote, captureID uint8) {
 	var a assembler
 	for {
 		p, _, err := tr.ReadRTP()
@@ -85,7 +93,7 @@ func (v *Viewer) readVideo(tr *webrtc.TrackRemote) {
 		}
 		v.packets.Add(1)
 		v.bytes.Add(uint64(len(p.Payload)))
-		for _, au := range a.push(p, time.Now(), func() { v.gaps.Add(1) }) {
+		for _, au := range a.push(p, time.Now(), captureTime(p, captureID), func() { v.gaps.Add(1) }) {
 			v.deliver(au)
 		}
 	}

@@ -33,7 +33,7 @@ func TestAssembler(t *testing.T) {
 	var got []AU
 	for i, au := range [][]byte{idr, p, p} {
 		for _, pkt := range packetize(t, &pay, &seq, uint32(i*6000), au) {
-			got = append(got, a.push(pkt, time.Now(), func() { gaps++ })...)
+			got = append(got, a.push(pkt, time.Now(), time.Time{}, func() { gaps++ })...)
 		}
 	}
 	if len(got) != 3 || gaps != 0 {
@@ -56,10 +56,10 @@ func TestAssembler(t *testing.T) {
 		if i == 1 {
 			continue
 		}
-		got = append(got, a.push(pkt, time.Now(), func() { gaps++ })...)
+		got = append(got, a.push(pkt, time.Now(), time.Time{}, func() { gaps++ })...)
 	}
 	for _, pkt := range packetize(t, &pay, &seq, 36000, p) {
-		got = append(got, a.push(pkt, time.Now(), func() { gaps++ })...)
+		got = append(got, a.push(pkt, time.Now(), time.Time{}, func() { gaps++ })...)
 	}
 	if gaps != 1 || len(got) != 1 || got[0].RTPTimestamp != 36000 {
 		t.Errorf("after loss: %d gaps, %d AUs", gaps, len(got))

@@ -1,0 +1,258 @@
+package signaling
+
+import (
+	"slices"
+	"strconv"
+	"time"
+)
+
+// The adaptation policy's fixed parts. The bits a viewer's estimate
+// allows are spent on headers too (RTP, SRTP, UDP/IP: about 5 % at 1200-byte
+// packets) and on retransmissions, so the encoder gets headroom of them.
+const (
+	headroom     = 0.9
+	downDeadband = 0.05 // a lower target is taken at once when at least this much lower
+	upDeadband   = 0.10 // a higher one only when this much higher ...
+	upHold       = 2 * time.Second
+	// ... for this long, and then only as high as it stayed all that time.
+
+	// A viewer that cannot take the target (its estimate less headroom is
+	// below keyOnlyMargin of it) for keyOnlyEnter gets keyframes only.
+	keyOnlyMargin = 0.8
+	keyOnlyEnter  = time.Second
+	// Leaving keyframes-only is a probe (a viewer that gets little sends
+	// feedback that says little): it waits probeMin, doubling up to
+	// probeMax when the last probe failed within probeMemory.
+	probeMin    = 5 * time.Second
+	probeMax    = 60 * time.Second
+	probeMemory = 30 * time.Second
+)
+
+// adaptConfig is the policy's configured part; rates in kbit/s.
+type adaptConfig struct {
+	maxKbps      int     // the configured bitrate: ceiling, and what FLV gets
+	floorKbps    int     // never ask the encoder for less
+	outlierRatio float64 // below this fraction of the others' median: outlier (0: off)
+	lowKbps      int     // below this target the frame rate steps down (0: never)
+	fps, minFPS  int     // the configured frame rate and the lowest step
+}
+
+// viewerEstimate is one viewer's estimate (0: none yet).
+type viewerEstimate struct {
+	id   string
+	kbps int
+}
+
+// verdict is what one viewer gets.
+type verdict struct {
+	keyOnly    bool
+	why        string // why it gets keyframes only
+	budgetKbps int    // its keyframes' budget
+}
+
+// decision is the result of one step.
+type decision struct {
+	kbps, fps int
+	why       string
+	viewers   map[string]verdict
+}
+
+// adapter turns viewers' estimates into the encoder's target, with
+// hysteresis: down at once, up only after upHold and only to the lowest
+// level seen in it. It is pure logic, stepped by its owner with the time.
+type adapter struct {
+	cfg    adaptConfig
+	target int
+	fps    int
+
+	upSince time.Time
+	upMin   int
+
+	viewers map[string]*keyOnlyState
+}
+
+func newAdapter(cfg adaptConfig) *adapter {
+	cfg.floorKbps = min(cfg.floorKbps, cfg.maxKbps)
+	cfg.minFPS = max(min(cfg.minFPS, cfg.fps), 1)
+	return &adapter{cfg: cfg, target: cfg.maxKbps, fps: cfg.fps, viewers: map[string]*keyOnlyState{}}
+}
+
+// step decides the target for the viewers now. pinned: viewers without
+// feedback (FLV) need the configured bitrate.
+func (a *adapter) step(now time.Time, views []viewerEstimate, pinned bool) decision {
+	outliers := a.outliers(views)
+	weakest, weakestID := 0, ""
+	for _, v := range views {
+		if v.kbps > 0 && !outliers[v.id] && (weakest == 0 || v.kbps < weakest) {
+			weakest, weakestID = v.kbps, v.id
+		}
+	}
+	desired, why := a.cfg.maxKbps, "no viewer sends congestion feedback"
+	switch {
+	case pinned:
+		why = "FLV clients connected: they get the configured bitrate"
+	case weakest > 0:
+		desired = min(max(int(float64(weakest)*headroom), a.cfg.floorKbps), a.cfg.maxKbps)
+		why = "weakest viewer " + shortID(weakestID) + " estimates " + strconv.Itoa(weakest) + " kbit/s"
+	}
+	a.move(now, desired)
+	a.fps = a.framerate(a.target)
+
+	d := decision{kbps: a.target, fps: a.fps, why: why, viewers: map[string]verdict{}}
+	seen := map[string]bool{}
+	for _, v := range views {
+		seen[v.id] = true
+		st := a.viewers[v.id]
+		if st == nil {
+			st = &keyOnlyState{}
+			a.viewers[v.id] = st
+		}
+		cannot := v.kbps > 0 && float64(v.kbps)*headroom < keyOnlyMargin*float64(a.target)
+		st.update(now, cannot)
+		if !st.on {
+			continue
+		}
+		vd := verdict{keyOnly: true, budgetKbps: int(float64(v.kbps) * headroom), why: "its link is below the floor"}
+		switch {
+		case pinned:
+			vd.why = "FLV clients hold the bitrate above its link"
+		case outliers[v.id]:
+			vd.why = "its link is far below the other viewers'"
+		}
+		d.viewers[v.id] = vd
+	}
+	for id := range a.viewers {
+		if !seen[id] {
+			delete(a.viewers, id)
+		}
+	}
+	return d
+}
+
+// outliers are the viewers far below the others: under outlierRatio of
+// the median of everybody else's estimate.
+func (a *adapter) outliers(views []viewerEstimate) map[string]bool {
+	out := map[string]bool{}
+	if a.cfg.outlierRatio <= 0 {
+		return out
+	}
+	var known []viewerEstimate
+	for _, v := range views {
+		if v.kbps > 0 {
+			known = append(known, v)
+		}
+	}
+	if len(known) < 2 {
+		return out
+	}
+	others := make([]int, 0, len(known)-1)
+	for i, v := range known {
+		others = others[:0]
+		for j, o := range known {
+			if j != i {
+				others = append(others, o.kbps)
+			}
+		}
+		if float64(v.kbps) < a.cfg.outlierRatio*medianInt(others) {
+			out[v.id] = true
+		}
+	}
+	return out
+}
+
+func medianInt(xs []int) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return float64(s[n/2])
+	}
+	return float64(s[n/2-1]+s[n/2]) / 2
+}
+
+// move applies the hysteresis.
+func (a *adapter) move(now time.Time, desired int) {
+	t := float64(a.target)
+	switch {
+	case desired < a.target && (float64(desired) < t*(1-downDeadband) || desired == a.cfg.floorKbps):
+		a.target = desired
+		a.upSince = time.Time{}
+	case desired > a.target && (float64(desired) > t*(1+upDeadband) || desired == a.cfg.maxKbps):
+		if a.upSince.IsZero() {
+			a.upSince, a.upMin = now, desired
+		}
+		a.upMin = min(a.upMin, desired)
+		if now.Sub(a.upSince) >= upHold {
+			a.target = a.upMin
+			a.upSince = time.Time{}
+		}
+	default:
+		a.upSince = time.Time{}
+	}
+}
+
+// framerate is the frame rate for a target: the configured rate down to
+// lowKbps; below it the highest step (the rate, 2/3, 1/2, 1/3 of it, no
+// lower than minFPS) that keeps each frame about the bits it has at
+// lowKbps. Going back up a step needs 10 % more than that.
+func (a *adapter) framerate(kbps int) int {
+	c := a.cfg
+	if c.lowKbps <= 0 || kbps >= c.lowKbps {
+		return c.fps
+	}
+	want := float64(c.fps) * float64(kbps) / float64(c.lowKbps)
+	steps := []int{c.fps}
+	for _, s := range []int{c.fps * 2 / 3, c.fps / 2, c.fps / 3, c.minFPS} {
+		if s >= c.minFPS && s < steps[len(steps)-1] {
+			steps = append(steps, s)
+		}
+	}
+	pick := steps[len(steps)-1]
+	for _, s := range steps {
+		if float64(s) <= want {
+			pick = s
+			break
+		}
+	}
+	if pick > a.fps && float64(pick)*1.1 > want {
+		return a.fps // not clearly enough for the step up yet
+	}
+	return pick
+}
+
+// keyOnlyState is one viewer's keyframes-only switch, with hysteresis and
+// the probe backoff for leaving it.
+type keyOnlyState struct {
+	on     bool
+	since  time.Time // when the condition for switching began
+	hold   time.Duration
+	leftAt time.Time
+}
+
+func (s *keyOnlyState) update(now time.Time, cannot bool) {
+	if s.on == cannot {
+		s.since = time.Time{}
+		return
+	}
+	if s.since.IsZero() {
+		s.since = now
+	}
+	wait := keyOnlyEnter
+	if s.on {
+		wait = s.hold
+	}
+	if now.Sub(s.since) < wait {
+		return
+	}
+	s.since = time.Time{}
+	if s.on {
+		s.on, s.leftAt = false, now
+		return
+	}
+	s.on = true
+	if !s.leftAt.IsZero() && now.Sub(s.leftAt) < probeMemory {
+		s.hold = min(2*s.hold, probeMax)
+	} else {
+		s.hold = probeMin
+	}
+}
