@@ -20,8 +20,11 @@ func absCaptureTime(t time.Time) []byte {
 }
 
 // extensionID is the id the viewer negotiated for a header extension
-// (0: not negotiated).
+// (0: not negotiated, or no sender).
 func extensionID(sender *webrtc.RTPSender, uri string) uint8 {
+	if sender == nil {
+		return 0
+	}
 	for _, e := range sender.GetParameters().HeaderExtensions {
 		if e.URI == uri {
 			return uint8(e.ID) //nolint:gosec // 1-255 by the SDP grammar pion checked

@@ -52,6 +52,9 @@ type Options struct {
 	// RemoteSDP, if set, edits the server's offer or answer before it is
 	// applied (a test routes the server's candidates through a relay).
 	RemoteSDP func(sdp string) string
+	// NoPLIOnLoss: do not ask for a keyframe when an AU is lost for good
+	// (browsers do).
+	NoPLIOnLoss bool
 	// REMB, if set, makes a viewer of the older kind: it offers no
 	// transport-wide congestion control and reports REMB instead, the
 	// value REMB returns (bit/s), twice a second.
@@ -68,6 +71,9 @@ type AU struct {
 	// Capture is when the server says the picture was taken (its
 	// abs-capture-time header extension; zero without one).
 	Capture time.Time
+	// RefLost: an AU before it was lost and no keyframe came since, so a
+	// decoder shows it damaged or not at all.
+	RefLost bool
 }
 
 // Latency is capture to arrival (0 without a capture time). Both clocks
@@ -85,7 +91,7 @@ type Stats struct {
 	Bytes          uint64 // RTP payload bytes
 	AUs            uint64
 	Keyframes      uint64
-	Gaps           uint64 // sequence discontinuities (the AU in progress is dropped)
+	Gaps           uint64 // AUs lost: a packet of theirs never came, not even retransmitted
 	AUsUndelivered uint64 // AUs not put on the channel because it was full
 }
 
