@@ -55,14 +55,14 @@ func (r *run) pullAccessUnits(ctx context.Context) {
 			continue
 		}
 		lastPicture = time.Now()
-		au, ok := accessUnit(sample)
+		au, running, ok := accessUnit(sample)
 		if !ok {
 			continue
 		}
 		if au.Duration <= 0 {
 			au.Duration = frame
 		}
-		au.Capture = wall.of(r.pipeline, au.PTS)
+		au.Capture = wall.of(r.pipeline, running)
 		if first < 0 {
 			first = max(au.PTS, 0)
 		}
@@ -79,19 +79,28 @@ func (r *run) pullAccessUnits(ctx context.Context) {
 // back to GStreamer at once. go-gst would release them from Go finalizers,
 // at the next garbage collection: meanwhile the encoder's buffers stay
 // taken, and the Pi's hardware encoder has a small fixed pool of them.
-func accessUnit(sample *gst.Sample) (media.AccessUnit, bool) {
+// running is the picture's running time: its PTS through the sample's
+// segment (encoders shift PTS by 1000 hours and their segment with it).
+func accessUnit(sample *gst.Sample) (au media.AccessUnit, running time.Duration, ok bool) {
 	defer release(sample)
 	buf := sample.GetBuffer()
 	if buf == nil {
-		return media.AccessUnit{}, false
+		return media.AccessUnit{}, -1, false
 	}
 	defer releaseBuffer(buf)
+	pts := buf.PresentationTimestamp()
+	running = -1
+	if seg := sample.GetSegment(); seg != nil && pts != gst.ClockTimeNone {
+		if rt := seg.ToRunningTime(gst.FormatTime, uint64(pts)); rt != uint64(gst.ClockTimeNone) {
+			running = time.Duration(rt)
+		}
+	}
 	return media.AccessUnit{
 		Data:     buf.Bytes(), // a copy
-		PTS:      clockDuration(buf.PresentationTimestamp()),
+		PTS:      clockDuration(pts),
 		Duration: clockDuration(buf.Duration()),
 		Keyframe: !buf.HasFlags(gst.BufferFlagDeltaUnit),
-	}, true
+	}, running, true
 }
 
 // wallClock maps a buffer's running time to the wall-clock time it was

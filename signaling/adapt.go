@@ -130,7 +130,10 @@ func (a *adapter) step(now time.Time, views []viewerEstimate, pinned bool) decis
 }
 
 // outliers are the viewers far below the others: under outlierRatio of
-// the median of everybody else's estimate.
+// the median of everybody else's estimate, each taken as at most the
+// ceiling (a healthy viewer's estimate grows while the stream is below
+// what its link takes, up to twice the ceiling: without the cap a weak,
+// not hopeless, viewer would look far below it).
 func (a *adapter) outliers(views []viewerEstimate) map[string]bool {
 	out := map[string]bool{}
 	if a.cfg.outlierRatio <= 0 {
@@ -150,7 +153,7 @@ func (a *adapter) outliers(views []viewerEstimate) map[string]bool {
 		others = others[:0]
 		for j, o := range known {
 			if j != i {
-				others = append(others, o.kbps)
+				others = append(others, min(o.kbps, a.cfg.maxKbps))
 			}
 		}
 		if float64(v.kbps) < a.cfg.outlierRatio*medianInt(others) {
