@@ -44,4 +44,17 @@ func (g *Graph) SetFramerate(fps int) error {
 // FLVClients is how many FLV clients are connected. They have no
 // congestion feedback and share the one encode, so while any is
 // connected bandwidth adaptation keeps the configured bitrate.
-func (g *Graph) FLVClients() int { return g.flvClients() }
+// (tcpserversink's num-handles is a guint: status.go's flvClients reads
+// it as an int and so always says 0.)
+func (g *Graph) FLVClients() int {
+	r := g.current()
+	if r == nil {
+		return 0
+	}
+	v, err := r.flvSink.GetProperty("num-handles")
+	if err != nil {
+		return 0
+	}
+	n, _ := v.(uint)
+	return int(n)
+}

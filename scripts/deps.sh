@@ -15,6 +15,7 @@ packages=(
 	ffmpeg # ffprobe/ffmpeg: the tests' real FLV and H.264 clients
 	haproxy  # signaling tests: OctoPi's /webcam/ proxy in front of pipcam
 	chromium # signaling tests: a real browser viewer (headless)
+	iproute2 nftables # the weak-link test and bench: namespaces, tc tbf, random loss
 )
 
 # --list prints the packages, one a line, and installs nothing.
