@@ -23,12 +23,7 @@ func TestMain(m *testing.M) {
 // The weak WiFi the issue describes, emulated: 300 kbit/s into the
 // viewer's namespace (a 400 ms queue), 50 ms more on the way down, 1 %
 // of UDP lost each way.
-const (
-	weakKbit  = 300
-	weakQueue = 400 * time.Millisecond
-	weakDelay = 50 * time.Millisecond
-	weakLoss  = 1
-)
+var weak = netem.WeakWiFi
 
 // TestWeakLinkAdaptation: a viewer behind the weak link brings the
 // encoder under the link rate within 10 s and then keeps getting pictures
@@ -47,10 +42,7 @@ func TestWeakLinkAdaptation(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = link.Close() })
-	if err := link.SetRate(weakKbit, weakQueue); err != nil {
-		t.Fatal(err)
-	}
-	if err := link.SetLoss(weakLoss); err != nil {
+	if err := link.Apply(weak); err != nil {
 		t.Fatal(err)
 	}
 
@@ -75,15 +67,15 @@ func TestWeakLinkAdaptation(t *testing.T) {
 	}
 
 	start := time.Now()
-	slow, err := link.StartViewer(base, weakDelay)
+	slow, err := link.StartViewer(base, weak.Delay)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = slow.Close() })
 
 	// Phase 1: the target goes under the link rate.
-	adapted := waitTarget(t, base, 10*time.Second, slow, func(kbps int) bool { return kbps < weakKbit })
-	t.Logf("encoder target under %d kbit/s %.1f s after the weak viewer started", weakKbit, adapted.Sub(start).Seconds())
+	adapted := waitTarget(t, base, 10*time.Second, slow, func(kbps int) bool { return kbps < weak.Kbit })
+	t.Logf("encoder target under %d kbit/s %.1f s after the weak viewer started", weak.Kbit, adapted.Sub(start).Seconds())
 
 	// Phase 2: 20 s on the weak link; pictures keep coming.
 	limited := adapted.Add(20 * time.Second)
@@ -113,8 +105,8 @@ func TestWeakLinkAdaptation(t *testing.T) {
 	if gap > time.Second {
 		t.Errorf("the weak viewer went %s without an intact picture after adaptation", gap.Round(time.Millisecond))
 	}
-	if slices.Max(targets) >= weakKbit {
-		t.Errorf("target back at %d kbit/s while the link is %d", slices.Max(targets), weakKbit)
+	if slices.Max(targets) >= weak.Kbit {
+		t.Errorf("target back at %d kbit/s while the link is %d", slices.Max(targets), weak.Kbit)
 	}
 
 	// Phase 3: the limit is lifted (delay and loss stay); the bitrate

@@ -15,6 +15,28 @@ import (
 	"time"
 )
 
+// Profile is what a link is like.
+type Profile struct {
+	Kbit        int           // rate into the namespace
+	Queue       time.Duration // how much of it the bottleneck queues
+	Delay       time.Duration // one way, towards the namespace
+	LossPercent int           // random UDP loss, each way
+}
+
+// WeakWiFi is the printer's link that issue 16 describes: 300 kbit/s with
+// 50 ms delay and 1 % loss, and a queue of 400 ms (a home access point's
+// buffer is rarely shorter).
+var WeakWiFi = Profile{Kbit: 300, Queue: 400 * time.Millisecond, Delay: 50 * time.Millisecond, LossPercent: 1}
+
+// Apply sets the profile's rate and loss; its delay is the relay's, given
+// to StartViewer.
+func (l *Link) Apply(p Profile) error {
+	if err := l.SetRate(p.Kbit, p.Queue); err != nil {
+		return err
+	}
+	return l.SetLoss(p.LossPercent)
+}
+
 // Link is a namespace and the veth pair that joins it to this one.
 type Link struct {
 	Name   string // the namespace
