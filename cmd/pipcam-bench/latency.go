@@ -114,7 +114,6 @@ func weakLatency(bin string, sb *scoreboard) error {
 			}
 		}
 	}
-	link.Close()
 	what := fmt.Sprintf("capture → viewer behind %d kbit/s, %s, %d %% loss (p50 / p95)", w.Kbit, w.Delay, w.LossPercent)
 	if len(lat) == 0 {
 		sb.add("latency", what, "", "no intact pictures in %s", latencyWindow)

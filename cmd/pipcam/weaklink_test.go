@@ -31,47 +31,12 @@ var weak = netem.WeakWiFi
 // configured 400 kbit/s within 20 s; a fast viewer on this side gets a
 // continuous stream throughout.
 func TestWeakLinkAdaptation(t *testing.T) {
-	if testing.Short() {
-		t.Skip("network namespaces and 60 s of streaming: not in -short")
-	}
-	if os.Geteuid() != 0 {
-		t.Fatal("the weak-link test needs root (network namespaces, tc, nft): run make test as root")
-	}
-	link, err := netem.New("pipcam-weak", 77)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = link.Close() })
-	if err := link.Apply(weak); err != nil {
-		t.Fatal(err)
-	}
-
 	cfg := testConfig()
 	// Noise with a moving inset: the encoder spends every bit it is given,
 	// so the link really is too narrow for 400 kbit/s.
 	cfg.Cameras[0].Pattern = configs.TestPattern("snow")
-	cfg.HTTP.Listen = link.HostIP + ":0"
-	d := startTestDaemon(t, cfg)
-	base := "http://" + d.HTTPAddr()
-
-	fast := newArrivals()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	fv, err := viewer.DialWHEP(ctx, base, viewer.Options{Logger: quietLogger(), AUBuffer: 1, OnAU: fast.add})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fv.Close() })
-	if err := fv.WaitFirstDecodable(ctx); err != nil {
-		t.Fatal(err)
-	}
-
-	start := time.Now()
-	slow, err := link.StartViewer(base, weak.Delay)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = slow.Close() })
+	lab := behindLink(t, "pipcam-weak", 77, weak, cfg)
+	base, fast, slow, start := lab.base, lab.fast, lab.slow, lab.start
 
 	// Phase 1: the target goes under the link rate.
 	adapted := waitTarget(t, base, 10*time.Second, slow, func(kbps int) bool { return kbps < weak.Kbit })
@@ -111,7 +76,7 @@ func TestWeakLinkAdaptation(t *testing.T) {
 
 	// Phase 3: the limit is lifted (delay and loss stay); the bitrate
 	// climbs back to the configured one.
-	if err := link.SetRate(0, 0); err != nil {
+	if err := lab.link.SetRate(0, 0); err != nil {
 		t.Fatal(err)
 	}
 	lifted := time.Now()
@@ -125,6 +90,53 @@ func TestWeakLinkAdaptation(t *testing.T) {
 	if fgap > time.Second {
 		t.Errorf("the fast viewer went %s without a picture", fgap.Round(time.Millisecond))
 	}
+}
+
+// lab is a daemon with a fast viewer on this side and a slow one behind
+// an emulated link in a namespace.
+type lab struct {
+	link  *netem.Link
+	base  string
+	fast  *arrivals     // the fast viewer's pictures
+	slow  *netem.Remote // the viewer behind the link
+	start time.Time     // when the slow viewer started
+}
+
+func behindLink(t *testing.T, name string, subnet int, p netem.Profile, cfg *configs.Config) lab {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("network namespaces and a minute of streaming: not in -short")
+	}
+	if os.Geteuid() != 0 {
+		t.Fatal("the weak-link tests need root (network namespaces, tc, nft): run make test as root")
+	}
+	link, err := netem.New(name, subnet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = link.Close() })
+	if err := link.Apply(p); err != nil {
+		t.Fatal(err)
+	}
+	cfg.HTTP.Listen = link.HostIP + ":0"
+	d := startTestDaemon(t, cfg)
+	l := lab{link: link, base: "http://" + d.HTTPAddr(), fast: newArrivals()}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	fv, err := viewer.DialWHEP(ctx, l.base, viewer.Options{Logger: quietLogger(), AUBuffer: 1, OnAU: l.fast.add})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fv.Close() })
+	if err := fv.WaitFirstDecodable(ctx); err != nil {
+		t.Fatal(err)
+	}
+	l.start = time.Now()
+	if l.slow, err = link.StartViewer(l.base, p.Delay); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.slow.Close() })
+	return l
 }
 
 // waitTarget polls the target until ok, failing after within; it returns
@@ -155,11 +167,13 @@ type statusReply struct {
 		BitrateKbps float64 `json:"bitrate_kbps"`
 		Adaptation  string  `json:"adaptation"`
 	} `json:"stream"`
-	Sessions []struct {
-		EstimateKbps   int    `json:"estimate_kbps"`
-		EstimateSource string `json:"estimate_source"`
-		Receiving      string `json:"receiving"`
-	} `json:"sessions"`
+	Sessions []sessionReply `json:"sessions"`
+}
+
+type sessionReply struct {
+	EstimateKbps   int    `json:"estimate_kbps"`
+	EstimateSource string `json:"estimate_source"`
+	Receiving      string `json:"receiving"`
 }
 
 func status(t *testing.T, base string) statusReply {
@@ -222,4 +236,61 @@ func pctDur(d []time.Duration, p int) time.Duration {
 	s := slices.Clone(d)
 	slices.Sort(s)
 	return s[min(len(s)*p/100, len(s)-1)].Round(time.Millisecond)
+}
+
+// TestHopelessLinkGetsKeyframesOnly: a viewer behind 80 kbit/s, far below
+// a fast one, does not drag the encoder down: it gets keyframes only, as
+// many as its link takes, and status says why; the fast viewer keeps the
+// configured bitrate and every frame.
+func TestHopelessLinkGetsKeyframesOnly(t *testing.T) {
+	hopeless := netem.Profile{Kbit: 80, Queue: time.Second, Delay: weak.Delay, LossPercent: weak.LossPercent}
+	cfg := testConfig()
+	lab := behindLink(t, "pipcam-hopeless", 79, hopeless, cfg)
+	base, fast, slow, start := lab.base, lab.fast, lab.slow, lab.start
+
+	const keyOnly = "keyframes only: its link is far below the other viewers'"
+	var st statusReply
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st = status(t, base)
+		if slices.ContainsFunc(st.Sessions, func(s sessionReply) bool { return s.Receiving == keyOnly }) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the hopeless viewer is not on keyframes only after 20 s: %+v", st)
+		}
+		time.Sleep(200 * time.Millisecond) // polling status
+	}
+	since := time.Now()
+	t.Logf("keyframes only %.1f s after the viewer started; target %d kbit/s (%s)", since.Sub(start).Seconds(), st.Stream.TargetKbps, st.Stream.Adaptation)
+
+	window := 12 * time.Second
+	var targets []int
+	for time.Since(since) < window {
+		targets = append(targets, status(t, base).Stream.TargetKbps)
+		time.Sleep(500 * time.Millisecond) // sampling the target
+	}
+	var keys, others, bytes int
+	for _, r := range slow.Records() {
+		if r.Arrival.After(since.Add(2*time.Second)) && !r.RefLost {
+			bytes += r.Bytes
+			if r.Keyframe {
+				keys++
+			} else {
+				others++
+			}
+		}
+	}
+	secs := (window - 2*time.Second).Seconds()
+	t.Logf("hopeless viewer: %d intact keyframes (%.2f/s) and %d other pictures in %.0f s, %.0f kbit/s; target %d..%d kbit/s",
+		keys, float64(keys)/secs, others, secs, float64(bytes)*8/1000/secs, slices.Min(targets), slices.Max(targets))
+	if slices.Min(targets) < cfg.Encoder.BitrateKbps*9/10 {
+		t.Errorf("the hopeless viewer dragged the target down to %d kbit/s", slices.Min(targets))
+	}
+	if keys < 2 {
+		t.Errorf("the hopeless viewer got %d intact keyframes in %.0f s", keys, secs)
+	}
+	if g := maxGap(fast.since(start), time.Now()); g > time.Second {
+		t.Errorf("the fast viewer went %s without a picture", g.Round(time.Millisecond))
+	}
 }
