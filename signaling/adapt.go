@@ -26,6 +26,10 @@ const (
 	probeMin    = 5 * time.Second
 	probeMax    = 60 * time.Second
 	probeMemory = 30 * time.Second
+
+	// fpsHold spaces frame-rate changes: each one renegotiates the encoder,
+	// which starts again with a keyframe, a burst a weak link pays for.
+	fpsHold = 5 * time.Second
 )
 
 // adaptConfig is the policy's configured part; rates in kbit/s.
@@ -64,6 +68,7 @@ type adapter struct {
 	cfg    adaptConfig
 	target int
 	fps    int
+	fpsAt  time.Time // when fps last changed
 
 	upSince time.Time
 	upMin   int
@@ -96,7 +101,9 @@ func (a *adapter) step(now time.Time, views []viewerEstimate, pinned bool) decis
 		why = "weakest viewer " + shortID(weakestID) + " estimates " + strconv.Itoa(weakest) + " kbit/s"
 	}
 	a.move(now, desired)
-	a.fps = a.framerate(a.target)
+	if fps := a.framerate(a.target); fps != a.fps && (a.fpsAt.IsZero() || now.Sub(a.fpsAt) >= fpsHold) {
+		a.fps, a.fpsAt = fps, now
+	}
 
 	d := decision{kbps: a.target, fps: a.fps, why: why, viewers: map[string]verdict{}}
 	seen := map[string]bool{}
@@ -197,7 +204,8 @@ func (a *adapter) move(now time.Time, desired int) {
 // framerate is the frame rate for a target: the configured rate down to
 // lowKbps; below it the highest step (the rate, 2/3, 1/2, 1/3 of it, no
 // lower than minFPS) that keeps each frame about the bits it has at
-// lowKbps. Going back up a step needs 10 % more than that.
+// lowKbps. Going back up a step needs 10 % more than that. (step spaces
+// the changes by fpsHold.)
 func (a *adapter) framerate(kbps int) int {
 	c := a.cfg
 	if c.lowKbps <= 0 || kbps >= c.lowKbps {

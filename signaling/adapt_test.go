@@ -199,13 +199,33 @@ func TestAdapterLowersTheFrameRateWhenVeryLow(t *testing.T) {
 		}
 	}
 	// Back up a step only with 10 % to spare: 135 kbit/s would allow
-	// 10.1 fps, 160 allows 12.
-	up := append(repeat(30, est("a", 134)), repeat(30, est("a", 150))...)
-	up = append(up, repeat(30, est("a", 178))...)
+	// 10.1 fps, 160 allows 12; and not within fpsHold of the last change.
+	up := append(repeat(60, est("a", 134)), repeat(60, est("a", 150))...)
+	up = append(up, repeat(60, est("a", 178))...)
 	ds := runPolicy(testPolicy, false, up)
-	if ds[29].fps != 7 || ds[59].kbps != 135 || ds[59].fps != 7 || ds[89].kbps != 160 || ds[89].fps != 10 {
+	if ds[59].fps != 7 || ds[119].kbps != 135 || ds[119].fps != 7 || ds[179].kbps != 160 || ds[179].fps != 10 {
 		t.Errorf("stepping up: %d kbit/s %d fps, %d kbit/s %d fps, %d kbit/s %d fps",
-			ds[29].kbps, ds[29].fps, ds[59].kbps, ds[59].fps, ds[89].kbps, ds[89].fps)
+			ds[59].kbps, ds[59].fps, ds[119].kbps, ds[119].fps, ds[179].kbps, ds[179].fps)
+	}
+	// A target that swings across a step every second changes the frame
+	// rate at most once per fpsHold.
+	var swing [][]viewerEstimate
+	for i := 0; i < 300; i++ { // 30 s
+		kbps := 230
+		if i/10%2 == 1 {
+			kbps = 150
+		}
+		swing = append(swing, []viewerEstimate{est("a", kbps)})
+	}
+	ds = runPolicy(testPolicy, false, swing)
+	fpsChanges := 0
+	for i := 1; i < len(ds); i++ {
+		if ds[i].fps != ds[i-1].fps {
+			fpsChanges++
+		}
+	}
+	if fpsChanges > int(30*time.Second/fpsHold) {
+		t.Errorf("frame rate changed %d times in 30 s", fpsChanges)
 	}
 	// Below the steps, the minimum.
 	low := testPolicy

@@ -27,15 +27,16 @@ type Adaptation struct {
 
 func (a Adaptation) enabled() bool { return a.Bitrate != nil && a.Config.Enabled && a.Kbps > 0 }
 
-// ccSettings bounds each viewer's estimator: from the configured bitrate,
-// down far enough to tell a hopeless link from a weak one, up to twice
-// the ceiling so that a healthy viewer's estimate less headroom still
-// reaches it.
+// ccSettings bounds each viewer's estimator: it starts where its estimate
+// less headroom is the ceiling (a new viewer does not lower the target
+// until its feedback says so), goes down far enough to tell a hopeless
+// link from a weak one, and up to twice the ceiling so that a healthy
+// viewer's estimate less headroom still reaches it.
 func (a Adaptation) ccSettings() *ccSettings {
 	if !a.enabled() {
 		return nil
 	}
-	return &ccSettings{initial: a.Kbps * 1000, min: 30_000, max: 2 * a.Kbps * 1000}
+	return &ccSettings{initial: int(float64(a.Kbps*1000)/headroom) + 1000, min: 30_000, max: 2 * a.Kbps * 1000}
 }
 
 // adaptation is the Server's loop that reviews the target. The fan-out

@@ -25,7 +25,8 @@ func (ss *session) startForwarding() {
 	ss.log.Info("viewer connected", "since_created", time.Since(ss.created).Round(time.Millisecond))
 }
 
-// forward writes the fan-out's packets to this viewer's track. The packet
+// forward writes the fan-out's packets to this viewer's track; to a
+// viewer on keyframes only it spreads them at its budget. The packet
 // structs are shared: each is copied (header by value, payload shared)
 // before WriteRTP sets this peer's SSRC and payload type on it, and its
 // header extensions (capture time here, the transport-wide sequence number
@@ -41,8 +42,9 @@ func (ss *session) forward(sub *subscriber) {
 		drops   uint64
 		// One packet struct per viewer, reused: WriteRTP retains nothing
 		// (the NACK responder keeps its own copy), so no allocation per packet.
-		cp   rtp.Packet
-		exts = make([]rtp.Extension, 0, 2)
+		cp    rtp.Packet
+		exts  = make([]rtp.Extension, 0, 2)
+		pacer *time.Timer // made for a keyframes-only viewer
 	)
 	captureID := extensionID(ss.sender, absCaptureTimeURI)
 	for {
@@ -83,6 +85,18 @@ func (ss *session) forward(sub *subscriber) {
 				}
 				nextOut = cp.SequenceNumber + 1
 				lastIn = p.SequenceNumber
+				if d := sub.gate.pace(rtpHeaderLen + len(p.Payload)); d > 0 {
+					if pacer == nil {
+						pacer = time.NewTimer(d)
+					} else {
+						pacer.Reset(d)
+					}
+					select {
+					case <-ss.done:
+						return
+					case <-pacer.C:
+					}
+				}
 			}
 		}
 	}

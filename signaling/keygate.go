@@ -32,6 +32,18 @@ func (g *keyGate) set(on bool, budgetKbps int) bool {
 	return changed
 }
 
+// pace is how long size bytes take at the budget when keyframes only
+// (0 otherwise): such a viewer's link is far too slow for a keyframe in
+// one burst, which a bottleneck's queue would mostly drop.
+func (g *keyGate) pace(size int) time.Duration {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.on || g.bps <= 0 {
+		return 0
+	}
+	return time.Duration(float64(size) * 8 / g.bps * float64(time.Second))
+}
+
 // keyOnly reports whether the viewer gets keyframes only.
 func (g *keyGate) keyOnly() bool {
 	g.mu.Lock()

@@ -44,7 +44,11 @@ func newRelay(listenIP string, server *net.UDPAddr, delay time.Duration) (*relay
 
 func (r *relay) addr() *net.UDPAddr { return r.conn.LocalAddr().(*net.UDPAddr) }
 
-// read forwards the client's packets at once and queues the server's.
+// read forwards the client's packets at once and queues the rest. The
+// client is the viewer, which has only loopback candidates; everything
+// else comes across the link: the server's socket we relay to, and its
+// other sockets, whose connectivity checks must not be taken for the
+// client.
 func (r *relay) read() {
 	defer r.wg.Done()
 	defer close(r.late)
@@ -54,7 +58,7 @@ func (r *relay) read() {
 		if err != nil {
 			return // closed
 		}
-		if from.IP.Equal(r.server.IP) && from.Port == r.server.Port {
+		if !from.IP.IsLoopback() {
 			b := append([]byte(nil), buf[:n]...)
 			select {
 			case r.late <- datagram{b, time.Now().Add(r.delay)}:

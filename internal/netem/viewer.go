@@ -157,6 +157,13 @@ func (r *Remote) Records() []Record {
 	return append([]Record(nil), r.records...)
 }
 
+// Stderr is what the viewer process said so far.
+func (r *Remote) Stderr() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return string(r.stderr)
+}
+
 // Exited reports whether the viewer process ended (with what it said).
 func (r *Remote) Exited() (bool, string) {
 	select {
