@@ -17,9 +17,13 @@ const (
 	// ... for this long, and then only as high as it stayed all that time.
 
 	// A viewer that cannot take the target (its estimate less headroom is
-	// below keyOnlyMargin of it) for keyOnlyEnter gets keyframes only.
+	// below keyOnlyMargin of it) for keyOnlyEnter gets keyframes only, and
+	// so does an outlier, at once. An outlier stops being one only when
+	// clearly no longer far below (outlierLeave times the ratio), as a
+	// probe (below).
 	keyOnlyMargin = 0.8
 	keyOnlyEnter  = time.Second
+	outlierLeave  = 1.5
 	// Leaving keyframes-only is a probe (a viewer that gets little sends
 	// feedback that says little): it waits probeMin, doubling up to
 	// probeMax when the last probe failed within probeMemory.
@@ -73,22 +77,36 @@ type adapter struct {
 	upSince time.Time
 	upMin   int
 
-	viewers map[string]*keyOnlyState
+	viewers map[string]*viewerState
 }
+
+// viewerState is one viewer's switches: far below the others (left out
+// of the target), and unable to take the target. Either gives it
+// keyframes only.
+type viewerState struct{ outlier, cannot sticky }
 
 func newAdapter(cfg adaptConfig) *adapter {
 	cfg.floorKbps = min(cfg.floorKbps, cfg.maxKbps)
 	cfg.minFPS = max(min(cfg.minFPS, cfg.fps), 1)
-	return &adapter{cfg: cfg, target: cfg.maxKbps, fps: cfg.fps, viewers: map[string]*keyOnlyState{}}
+	return &adapter{cfg: cfg, target: cfg.maxKbps, fps: cfg.fps, viewers: map[string]*viewerState{}}
 }
 
 // step decides the target for the viewers now. pinned: viewers without
 // feedback (FLV) need the configured bitrate.
 func (a *adapter) step(now time.Time, views []viewerEstimate, pinned bool) decision {
-	outliers := a.outliers(views)
+	states := a.states(views)
+	refs := a.references(views)
 	weakest, weakestID := 0, ""
 	for _, v := range views {
-		if v.kbps > 0 && !outliers[v.id] && (weakest == 0 || v.kbps < weakest) {
+		st := states[v.id]
+		if ref, ok := refs[v.id]; ok {
+			far := float64(v.kbps) < a.cfg.outlierRatio*ref
+			near := float64(v.kbps) >= outlierLeave*a.cfg.outlierRatio*ref
+			st.outlier.update(now, far, near, 0) // at once: one viewer's dip must not reach the others
+		} else {
+			st.outlier.update(now, false, true, 0)
+		}
+		if v.kbps > 0 && !st.outlier.on && (weakest == 0 || v.kbps < weakest) {
 			weakest, weakestID = v.kbps, v.id
 		}
 	}
@@ -106,45 +124,57 @@ func (a *adapter) step(now time.Time, views []viewerEstimate, pinned bool) decis
 	}
 
 	d := decision{kbps: a.target, fps: a.fps, why: why, viewers: map[string]verdict{}}
-	seen := map[string]bool{}
 	for _, v := range views {
-		seen[v.id] = true
-		st := a.viewers[v.id]
-		if st == nil {
-			st = &keyOnlyState{}
-			a.viewers[v.id] = st
+		st := states[v.id]
+		if st.outlier.on {
+			st.cannot = sticky{} // judged afresh once it is back in the target
+		} else {
+			cannot := v.kbps > 0 && float64(v.kbps)*headroom < keyOnlyMargin*float64(a.target)
+			st.cannot.update(now, cannot, !cannot, keyOnlyEnter)
 		}
-		cannot := v.kbps > 0 && float64(v.kbps)*headroom < keyOnlyMargin*float64(a.target)
-		st.update(now, cannot)
-		if !st.on {
+		if !st.outlier.on && !st.cannot.on {
 			continue
 		}
 		vd := verdict{keyOnly: true, budgetKbps: int(float64(v.kbps) * headroom), why: "its link is below the floor"}
 		switch {
+		case st.outlier.on:
+			vd.why = "its link is far below the other viewers'"
 		case pinned:
 			vd.why = "FLV clients hold the bitrate above its link"
-		case outliers[v.id]:
-			vd.why = "its link is far below the other viewers'"
 		}
 		d.viewers[v.id] = vd
+	}
+	return d
+}
+
+// states are the viewers' switches, made for new viewers and dropped for
+// those that left.
+func (a *adapter) states(views []viewerEstimate) map[string]*viewerState {
+	seen := map[string]bool{}
+	for _, v := range views {
+		seen[v.id] = true
+		if a.viewers[v.id] == nil {
+			a.viewers[v.id] = &viewerState{}
+		}
 	}
 	for id := range a.viewers {
 		if !seen[id] {
 			delete(a.viewers, id)
 		}
 	}
-	return d
+	return a.viewers
 }
 
-// outliers are the viewers far below the others: under outlierRatio of
-// the median of everybody else's estimate, each taken as at most the
-// ceiling (a healthy viewer's estimate grows while the stream is below
-// what its link takes, up to twice the ceiling: without the cap a weak,
-// not hopeless, viewer would look far below it).
-func (a *adapter) outliers(views []viewerEstimate) map[string]bool {
-	out := map[string]bool{}
+// references are what each viewer with an estimate is measured against
+// to tell whether it is far below the others: the median of everybody
+// else's estimate, each taken as at most the ceiling (a healthy viewer's
+// estimate grows while the stream is below what its link takes, up to
+// twice the ceiling: without the cap a weak, not hopeless, viewer would
+// look far below it). None without the ratio or another viewer.
+func (a *adapter) references(views []viewerEstimate) map[string]float64 {
+	refs := map[string]float64{}
 	if a.cfg.outlierRatio <= 0 {
-		return out
+		return refs
 	}
 	var known []viewerEstimate
 	for _, v := range views {
@@ -153,7 +183,7 @@ func (a *adapter) outliers(views []viewerEstimate) map[string]bool {
 		}
 	}
 	if len(known) < 2 {
-		return out
+		return refs
 	}
 	others := make([]int, 0, len(known)-1)
 	for i, v := range known {
@@ -163,11 +193,9 @@ func (a *adapter) outliers(views []viewerEstimate) map[string]bool {
 				others = append(others, min(o.kbps, a.cfg.maxKbps))
 			}
 		}
-		if float64(v.kbps) < a.cfg.outlierRatio*medianInt(others) {
-			out[v.id] = true
-		}
+		refs[v.id] = medianInt(others)
 	}
-	return out
+	return refs
 }
 
 func medianInt(xs []int) float64 {
@@ -231,24 +259,26 @@ func (a *adapter) framerate(kbps int) int {
 	return pick
 }
 
-// keyOnlyState is one viewer's keyframes-only switch, with hysteresis and
-// the probe backoff for leaving it.
-type keyOnlyState struct {
+// sticky is a switch with hysteresis: on once the condition for it held
+// for enterAfter, off once the condition for leaving held for a hold
+// that starts at probeMin and doubles, up to probeMax, when the switch
+// comes back on within probeMemory of going off (the last probe failed).
+type sticky struct {
 	on     bool
 	since  time.Time // when the condition for switching began
 	hold   time.Duration
 	leftAt time.Time
 }
 
-func (s *keyOnlyState) update(now time.Time, cannot bool) {
-	if s.on == cannot {
+func (s *sticky) update(now time.Time, enter, leave bool, enterAfter time.Duration) {
+	if s.on && !leave || !s.on && !enter {
 		s.since = time.Time{}
 		return
 	}
 	if s.since.IsZero() {
 		s.since = now
 	}
-	wait := keyOnlyEnter
+	wait := enterAfter
 	if s.on {
 		wait = s.hold
 	}

@@ -117,8 +117,9 @@ func TestAdapterOutlierGetsKeyframesOnly(t *testing.T) {
 	if last.kbps != 400 {
 		t.Fatalf("target %d: the outlier dragged everyone down", last.kbps)
 	}
-	if v := ds[5].viewers["slow"]; v.keyOnly {
-		t.Fatalf("keyframes-only after half a second: %+v", v)
+	// At once: one viewer's dip must not reach the others even briefly.
+	if ds[0].kbps != 400 || !ds[0].viewers["slow"].keyOnly {
+		t.Fatalf("first step: %+v", ds[0])
 	}
 	v := last.viewers["slow"]
 	if !v.keyOnly || v.budgetKbps != 54 || !strings.Contains(v.why, "far below") {
@@ -161,14 +162,35 @@ func TestAdapterKeyframesOnlyProbesWithBackoff(t *testing.T) {
 	if len(on) < 5 {
 		t.Fatalf("switches at %v", on)
 	}
-	if got := on[0]; got != keyOnlyEnter {
-		t.Errorf("entered after %v, want %v", got, keyOnlyEnter)
+	if got := on[0]; got != 0 {
+		t.Errorf("an outlier got keyframes only after %v, want at once", got)
 	}
 	// The link looks fine from the step after it went keyframes-only.
 	step := 100 * time.Millisecond
 	first, second := on[1]-on[0]-step, on[3]-on[2]-step
 	if first != probeMin || second != 2*probeMin {
 		t.Errorf("probes after %v and %v, want %v then %v (switches %v)", first, second, probeMin, 2*probeMin, on)
+	}
+}
+
+// A viewer on keyframes only sends little, so its estimate drifts up; it
+// stays an outlier (and does not drag the target down) until it is
+// clearly above the line, not at it.
+func TestAdapterOutlierIsSticky(t *testing.T) {
+	script := repeat(10, est("a", 800), est("slow", 60))
+	script = append(script, repeat(100, est("a", 800), est("slow", 110))...) // the line is 100
+	ds := runPolicy(testPolicy, false, script)
+	for i, d := range ds {
+		if d.kbps != 400 || !d.viewers["slow"].keyOnly {
+			t.Fatalf("step %d: %+v", i, d)
+		}
+	}
+	// Clearly above (150+) for probeMin: a probe, every frame again, and the
+	// viewer is the weakest.
+	script = append(script, repeat(80, est("a", 800), est("slow", 160))...)
+	ds = runPolicy(testPolicy, false, script)
+	if last := ds[len(ds)-1]; last.viewers["slow"].keyOnly || last.kbps != 144 {
+		t.Fatalf("after the probe: %+v", last)
 	}
 }
 

@@ -70,6 +70,13 @@ func (j *jitter) push(p *rtp.Packet, now time.Time) (aus [][]*rtp.Packet, lost i
 		if !seqBefore(j.next+uint16(len(au)), j.newest+1) {
 			return aus, lost // nothing waiting behind a hole
 		}
+		// A whole keyframe behind the hole makes what is before it
+		// worthless: a decoder jumps to it, as a browser's does.
+		if n := j.jumpToKeyframe(); n > 0 {
+			lost += n
+			j.resync = false
+			continue
+		}
 		// A hole with newer packets behind it: wait, then give up.
 		if j.holeAt.IsZero() {
 			j.holeAt = now
@@ -103,6 +110,76 @@ func (j *jitter) collect() (au []*rtp.Packet, complete bool) {
 			return au, false
 		}
 	}
+}
+
+// jumpToKeyframe moves next to the first complete keyframe AU after it,
+// if there is one, and returns how many AUs that gave up (0: none found).
+// A keyframe AU starts with SPS (pipcam sends it in a STAP-A), which can
+// only open an AU, or with an IDR slice right after a marker.
+func (j *jitter) jumpToKeyframe() int {
+	markers := 0
+	prevMarker := false
+	for s := j.next; seqBefore(s, j.newest); s++ {
+		p := j.slots[s%jitterSlots]
+		if p == nil || p.SequenceNumber != s {
+			prevMarker = false
+			continue
+		}
+		opens := spsFirst(p.Payload) || prevMarker && keyframeStart(p.Payload)
+		if s != j.next && opens && j.completeFrom(s) {
+			j.release(j.next, s)
+			j.next, j.holeAt = s, time.Time{}
+			return max(markers, 1)
+		}
+		if p.Marker {
+			markers++
+		}
+		prevMarker = p.Marker
+	}
+	return 0
+}
+
+// completeFrom reports whether every packet from s up to a marker is there.
+func (j *jitter) completeFrom(s uint16) bool {
+	for ; seqBefore(s, j.newest+1); s++ {
+		p := j.slots[s%jitterSlots]
+		if p == nil || p.SequenceNumber != s {
+			return false
+		}
+		if p.Marker {
+			return true
+		}
+	}
+	return false
+}
+
+// spsFirst reports whether an RTP payload begins with SPS.
+func spsFirst(payload []byte) bool {
+	switch {
+	case len(payload) > 0 && payload[0]&0x1f == media.NALSPS:
+		return true
+	case len(payload) > 3 && payload[0]&0x1f == 24: // STAP-A: a 2-byte size, then the first NAL
+		return payload[3]&0x1f == media.NALSPS
+	}
+	return false
+}
+
+// keyframeStart reports whether an RTP payload starts an IDR access unit:
+// SPS first (alone or in a STAP-A, as pipcam sends it) or an IDR slice
+// (whole, or the first fragment of an FU-A).
+func keyframeStart(payload []byte) bool {
+	if len(payload) < 2 {
+		return false
+	}
+	switch payload[0] & 0x1f {
+	case media.NALSPS, media.NALIDR:
+		return true
+	case 24: // STAP-A: a 2-byte size, then the first NAL
+		return len(payload) > 3 && payload[3]&0x1f == media.NALSPS
+	case 28: // FU-A: start bit and the fragment's NAL type
+		return payload[1]&0x80 != 0 && payload[1]&0x1f == media.NALIDR
+	}
+	return false
 }
 
 // skipAU gives up the AU at next: everything up to the first marker

@@ -121,3 +121,28 @@ func TestJitterGivesUpAHole(t *testing.T) {
 		t.Fatalf("late duplicate: %d AUs, %d lost", len(got), lost)
 	}
 }
+
+// A whole keyframe behind a hole is delivered at once: the AU with the
+// hole is given up without waiting for its retransmission.
+func TestJitterJumpsToAKeyframe(t *testing.T) {
+	var pay codecs.H264Payloader
+	var seq uint16 = 100
+	var j jitter
+	p1 := packetize(t, &pay, &seq, 0, testIDR)
+	p2 := packetize(t, &pay, &seq, 6000, testP) // lost
+
+	idr := packetize(t, &pay, &seq, 12000, testIDR)
+	if !keyframeStart(idr[0].Payload) || keyframeStart(p2[0].Payload) {
+		t.Fatal("keyframeStart misjudges pipcam's packets")
+	}
+	t0 := time.Now()
+	got, _ := feed(t, &j, p1, t0)
+	if len(got) != 1 {
+		t.Fatalf("%d AUs from the first keyframe", len(got))
+	}
+	// The P frame between them never comes.
+	got, lost := feed(t, &j, idr, t0.Add(10*time.Millisecond))
+	if lost != 1 || len(got) != 1 || got[0].RTPTimestamp != 12000 || !got[0].Decodable {
+		t.Fatalf("keyframe behind a hole: %d lost, %d AUs", lost, len(got))
+	}
+}
