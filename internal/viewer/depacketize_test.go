@@ -46,6 +46,19 @@ var (
 	testP   = append([]byte{0, 0, 0, 1, 0x41}, bytes.Repeat([]byte{0x22}, 300)...)
 )
 
+// stream packetizes access units one after the other (sequence from 100,
+// 90 kHz timestamps 6000 apart), one packet slice per AU.
+func stream(t *testing.T, aus ...[]byte) [][]*rtp.Packet {
+	t.Helper()
+	var pay codecs.H264Payloader
+	var seq uint16 = 100
+	out := make([][]*rtp.Packet, len(aus))
+	for i, au := range aus {
+		out[i] = packetize(t, &pay, &seq, uint32(i*6000), au)
+	}
+	return out
+}
+
 func TestJitterInOrder(t *testing.T) {
 	var pay codecs.H264Payloader
 	var seq uint16 = 65530 // wraps
@@ -80,11 +93,9 @@ func TestJitterInOrder(t *testing.T) {
 // A packet that comes late (reordered, or retransmitted after a NACK)
 // completes its AU; AUs behind it wait and come out in order.
 func TestJitterWaitsForARetransmission(t *testing.T) {
-	var pay codecs.H264Payloader
-	var seq uint16 = 100
 	var j jitter
-	idr := packetize(t, &pay, &seq, 0, testIDR)
-	p := packetize(t, &pay, &seq, 6000, testP)
+	aus := stream(t, testIDR, testP)
+	idr, p := aus[0], aus[1]
 	t0 := time.Now()
 	late := idr[2]
 	rest := append(append(append([]*rtp.Packet{}, idr[:2]...), idr[3:]...), p...)
@@ -101,12 +112,9 @@ func TestJitterWaitsForARetransmission(t *testing.T) {
 // A packet that never comes loses its AU after jitterWait; the next AU
 // comes out.
 func TestJitterGivesUpAHole(t *testing.T) {
-	var pay codecs.H264Payloader
-	var seq uint16 = 100
 	var j jitter
-	idr := packetize(t, &pay, &seq, 0, testIDR)
-	p1 := packetize(t, &pay, &seq, 6000, testP)
-	p2 := packetize(t, &pay, &seq, 12000, testP)
+	aus := stream(t, testIDR, testP, testP)
+	idr, p1, p2 := aus[0], aus[1], aus[2]
 	t0 := time.Now()
 	got, lost := feed(t, &j, append(append([]*rtp.Packet{idr[0]}, idr[2:]...), p1...), t0)
 	if len(got) != 0 || lost != 0 {
@@ -125,13 +133,9 @@ func TestJitterGivesUpAHole(t *testing.T) {
 // A whole keyframe behind a hole is delivered at once: the AU with the
 // hole is given up without waiting for its retransmission.
 func TestJitterJumpsToAKeyframe(t *testing.T) {
-	var pay codecs.H264Payloader
-	var seq uint16 = 100
 	var j jitter
-	p1 := packetize(t, &pay, &seq, 0, testIDR)
-	p2 := packetize(t, &pay, &seq, 6000, testP) // lost
-
-	idr := packetize(t, &pay, &seq, 12000, testIDR)
+	aus := stream(t, testIDR, testP, testIDR) // the P frame will be lost
+	p1, p2, idr := aus[0], aus[1], aus[2]
 	if !keyframeStart(idr[0].Payload) || keyframeStart(p2[0].Payload) {
 		t.Fatal("keyframeStart misjudges pipcam's packets")
 	}
