@@ -14,6 +14,7 @@ const (
 	nameOverlay   = "overlay"
 	nameRawTee    = "raw"
 	nameEncoder   = "enc"
+	nameRate      = "rate"
 	nameH264Tee   = "h264"
 	nameAUSink    = "ausink"
 	nameFLVMux    = "flvmux"
@@ -150,6 +151,7 @@ func build(cfg *configs.Config, exists func(string) bool, opt buildOptions) (*Pl
 			PadRef{Element: nameRawTee},
 			// Leaky: if the encoder falls behind, drop raw frames, never add delay.
 			Element{Factory: "queue", Props: leakyQueue(2)},
+			frameRateLimit(out.Framerate),
 		}, encoderChain(enc, cfg.Encoder, out.Framerate)...),
 			// config-interval=-1 puts SPS/PPS in front of every IDR, so every
 			// keyframe is a place where a viewer can start.

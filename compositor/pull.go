@@ -32,6 +32,7 @@ func (r *run) pullAccessUnits(ctx context.Context) {
 	frame := time.Second / time.Duration(max(g.cfg.Output.Framerate, 1))
 	first := time.Duration(-1)
 	var lastPicture time.Time
+	var wall wallClock
 	for ctx.Err() == nil {
 		asked := time.Now()
 		sample := r.auSink.TryPullSample(gst.ClockTime(pollInterval))
@@ -54,13 +55,14 @@ func (r *run) pullAccessUnits(ctx context.Context) {
 			continue
 		}
 		lastPicture = time.Now()
-		au, ok := accessUnit(sample)
+		au, running, ok := accessUnit(sample)
 		if !ok {
 			continue
 		}
 		if au.Duration <= 0 {
 			au.Duration = frame
 		}
+		au.Capture = wall.of(r.pipeline, running)
 		if first < 0 {
 			first = max(au.PTS, 0)
 		}
@@ -77,19 +79,52 @@ func (r *run) pullAccessUnits(ctx context.Context) {
 // back to GStreamer at once. go-gst would release them from Go finalizers,
 // at the next garbage collection: meanwhile the encoder's buffers stay
 // taken, and the Pi's hardware encoder has a small fixed pool of them.
-func accessUnit(sample *gst.Sample) (media.AccessUnit, bool) {
+// running is the picture's running time: its PTS through the sample's
+// segment (encoders shift PTS by 1000 hours and their segment with it).
+func accessUnit(sample *gst.Sample) (au media.AccessUnit, running time.Duration, ok bool) {
 	defer release(sample)
 	buf := sample.GetBuffer()
 	if buf == nil {
-		return media.AccessUnit{}, false
+		return media.AccessUnit{}, -1, false
 	}
 	defer releaseBuffer(buf)
+	pts := buf.PresentationTimestamp()
+	running = -1
+	if seg := sample.GetSegment(); seg != nil && pts != gst.ClockTimeNone {
+		if rt := seg.ToRunningTime(gst.FormatTime, uint64(pts)); rt != uint64(gst.ClockTimeNone) {
+			running = time.Duration(rt)
+		}
+	}
 	return media.AccessUnit{
 		Data:     buf.Bytes(), // a copy
-		PTS:      clockDuration(buf.PresentationTimestamp()),
+		PTS:      clockDuration(pts),
 		Duration: clockDuration(buf.Duration()),
 		Keyframe: !buf.HasFlags(gst.BufferFlagDeltaUnit),
-	}, true
+	}, running, true
+}
+
+// wallClock maps a buffer's running time to the wall-clock time it was
+// captured: running time + the pipeline's base time is a time of the
+// pipeline clock; how far that lies behind the clock now is how long ago
+// the picture was taken. The clock is only known once the pipeline plays.
+type wallClock struct{ clock *gst.Clock }
+
+func (w *wallClock) of(p *gst.Pipeline, running time.Duration) time.Time {
+	if running < 0 {
+		return time.Time{}
+	}
+	if w.clock == nil {
+		if w.clock = p.GetClock(); w.clock == nil {
+			return time.Time{}
+		}
+	}
+	base := p.GetBaseTime()
+	now := w.clock.GetTime()
+	if base == gst.ClockTimeNone || now == gst.ClockTimeNone {
+		return time.Time{}
+	}
+	ago := time.Duration(now) - time.Duration(base) - running
+	return time.Now().Add(-ago)
 }
 
 // release drops our reference to a sample now instead of in a finalizer.

@@ -83,6 +83,9 @@ type Encoder struct {
 	KeyframeInterval Duration `yaml:"keyframe_interval"`
 	// KeyframeMinGap rate-limits keyframes that viewers ask for (join, PLI, FIR).
 	KeyframeMinGap Duration `yaml:"keyframe_min_gap"`
+	// Adaptive lowers the bitrate (and, when very low, the frame rate) to
+	// what WebRTC viewers' links take.
+	Adaptive Adaptive `yaml:"adaptive"`
 }
 
 // Overlay is the text burnt into the picture and how it looks. The look

@@ -25,6 +25,10 @@ func Default() *Config {
 			BitrateKbps:      400,
 			KeyframeInterval: Duration(2 * time.Second),
 			KeyframeMinGap:   Duration(250 * time.Millisecond),
+			Adaptive: Adaptive{
+				Enabled: true, MinBitrateKbps: 100, OutlierRatio: 0.25,
+				LowerFramerateBelowKbps: 200, MinFramerate: 5,
+			},
 		},
 		Overlay: Overlay{
 			Text: DefaultOverlayText, Font: "Sans Bold", Size: 0, Position: CornerTopLeft,

@@ -17,5 +17,6 @@ func (e Encoder) problems() []*FieldError {
 	if d := e.KeyframeMinGap.D(); d < 0 || d > 10*time.Second {
 		errs = append(errs, fieldErrorf("keyframe_min_gap", "must be 0-10s, got %v", d))
 	}
+	errs = append(errs, prefixed("adaptive", e.Adaptive.problems())...)
 	return errs
 }

@@ -29,7 +29,7 @@ func TestExampleNamesEveryField(t *testing.T) {
 		}
 	}
 	_, names := yamlFields(reflect.TypeFor[Config]())
-	for _, section := range []any{Camera{}, Crop{}, Output{}, Layout{}, Encoder{}, Overlay{}, ProgressBar{}, Printer{}, HTTP{}, FLV{}, WebRTC{}, ICEServer{}, Log{}, JPEG{}, Push{}, PushDestination{}, Recording{}} {
+	for _, section := range []any{Camera{}, Crop{}, Output{}, Layout{}, Encoder{}, Adaptive{}, Overlay{}, ProgressBar{}, Printer{}, HTTP{}, FLV{}, WebRTC{}, ICEServer{}, Log{}, JPEG{}, Push{}, PushDestination{}, Recording{}} {
 		_, n := yamlFields(reflect.TypeOf(section))
 		names = append(names, n...)
 	}

@@ -14,6 +14,10 @@ type AccessUnit struct {
 	PTS      time.Duration // running time of the picture
 	Duration time.Duration // nominal frame duration
 	Keyframe bool          // an IDR, preceded by SPS and PPS
+	// Capture is the wall-clock time the picture was captured (zero when
+	// unknown): viewers get it in the abs-capture-time RTP header
+	// extension and measure how late their picture is.
+	Capture time.Time
 }
 
 // NAL unit types that pipcam looks at (ITU-T H.264 table 7-1).

@@ -24,6 +24,7 @@ packages=(
 	nginx libnginx-mod-rtmp
 	# Klipper's host MCU built from source, Klippy and Moonraker (scripts/moonraker.sh)
 	make xz-utils libsodium23 # libsodium: Moonraker's libnacl loads it
+	iproute2 nftables # the weak-link test and bench: namespaces, tc tbf, random loss
 )
 
 # --list prints the packages, one a line, and installs nothing.

@@ -7,12 +7,20 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/cc"
+	"github.com/pion/interceptor/pkg/gcc"
 	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/report"
+	"github.com/pion/interceptor/pkg/twcc"
+	"github.com/pion/logging"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
 // h264Codec is the one codec pipcam offers and answers: H.264 constrained
 // baseline, the profile every browser and the Pi's hardware decoders accept.
+// transport-cc asks the viewer for transport-wide congestion feedback,
+// goog-remb for its receiver estimate (clients without transport-cc).
 var h264Codec = webrtc.RTPCodecCapability{
 	MimeType:    webrtc.MimeTypeH264,
 	ClockRate:   90000,
@@ -21,8 +29,14 @@ var h264Codec = webrtc.RTPCodecCapability{
 		{Type: "nack"},
 		{Type: "nack", Parameter: "pli"},
 		{Type: "ccm", Parameter: "fir"},
+		{Type: webrtc.TypeRTCPFBTransportCC},
+		{Type: webrtc.TypeRTCPFBGoogREMB},
 	},
 }
+
+// absCaptureTimeURI is the RTP header extension that carries each
+// picture's capture time (browsers show it in getSynchronizationSources).
+const absCaptureTimeURI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time"
 
 // ICE timing: a viewer that vanishes without a DTLS close alert goes
 // disconnected after 5 s of silence and failed 5 s later, so it is removed
@@ -38,9 +52,23 @@ const (
 	nackHistory = 64
 )
 
-// newAPI builds the one webrtc.API every peer is created from: only H.264,
-// NACK responder and RTCP sender/receiver reports, no audio.
-func newAPI(stunWait time.Duration, tweak func(*webrtc.SettingEngine)) (*webrtc.API, error) {
+// peerAPI makes every peer: one MediaEngine (only H.264, with the
+// transport-wide CC and abs-capture-time header extensions), one
+// SettingEngine, and the interceptors: NACK responder, RTCP reports, and
+// with adaptation on, transport-wide sequence numbers and a congestion
+// controller of the peer's own. Each peer gets an API of its own because
+// pion hands a new controller to a callback that cannot tell peers apart.
+type peerAPI struct {
+	me     *webrtc.MediaEngine
+	se     webrtc.SettingEngine
+	shared []interceptor.Factory
+	cc     *ccSettings // nil: no congestion control
+}
+
+// ccSettings bound each viewer's estimator (bit/s).
+type ccSettings struct{ initial, min, max int }
+
+func newPeerAPI(stunWait time.Duration, cc *ccSettings, tweak func(*webrtc.SettingEngine)) (*peerAPI, error) {
 	me := &webrtc.MediaEngine{}
 	if err := me.RegisterCodec(webrtc.RTPCodecParameters{
 		RTPCodecCapability: h264Codec,
@@ -48,17 +76,41 @@ func newAPI(stunWait time.Duration, tweak func(*webrtc.SettingEngine)) (*webrtc.
 	}, webrtc.RTPCodecTypeVideo); err != nil {
 		return nil, fmt.Errorf("register H.264: %w", err)
 	}
-	reg := &interceptor.Registry{}
+	exts := []string{absCaptureTimeURI}
+	if cc != nil {
+		exts = append(exts, sdp.TransportCCURI)
+	}
+	for _, uri := range exts {
+		if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: uri}, webrtc.RTPCodecTypeVideo); err != nil {
+			return nil, fmt.Errorf("register header extension %s: %w", uri, err)
+		}
+	}
+	p := &peerAPI{me: me, cc: cc}
+	if cc != nil {
+		// Transport-wide sequence numbers on every packet, retransmissions
+		// included (the NACK responder below writes through it).
+		seq, err := twcc.NewHeaderExtensionInterceptor()
+		if err != nil {
+			return nil, fmt.Errorf("transport-wide CC sequence numbers: %w", err)
+		}
+		p.shared = append(p.shared, seq)
+	}
 	responder, err := nack.NewResponderInterceptor(nack.ResponderSize(nackHistory))
 	if err != nil {
 		return nil, fmt.Errorf("nack responder: %w", err)
 	}
-	reg.Add(responder)
-	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
-		return nil, fmt.Errorf("rtcp reports: %w", err)
+	p.shared = append(p.shared, responder)
+	receiverReports, err := report.NewReceiverInterceptor()
+	if err != nil {
+		return nil, fmt.Errorf("rtcp receiver reports: %w", err)
 	}
+	senderReports, err := report.NewSenderInterceptor()
+	if err != nil {
+		return nil, fmt.Errorf("rtcp sender reports: %w", err)
+	}
+	p.shared = append(p.shared, receiverReports, senderReports)
 
-	se := webrtc.SettingEngine{}
+	se := webrtc.SettingEngine{LoggerFactory: logging.NewDefaultLoggerFactory()}
 	// Viewers may sit on the same host (the Pi's own browser, haproxy
 	// tests, CI); loopback candidates make that work.
 	se.SetIncludeLoopbackCandidate(true)
@@ -91,11 +143,44 @@ func newAPI(stunWait time.Duration, tweak func(*webrtc.SettingEngine)) (*webrtc.
 	if tweak != nil {
 		tweak(&se)
 	}
-	return webrtc.NewAPI(
-		webrtc.WithMediaEngine(me),
+	p.se = se
+	return p, nil
+}
+
+// newPeerConnection creates a peer; with congestion control on, onBWE gets
+// the peer's estimator before it returns.
+func (p *peerAPI) newPeerConnection(cfg webrtc.Configuration, onBWE func(cc.BandwidthEstimator)) (*webrtc.PeerConnection, error) {
+	reg := &interceptor.Registry{}
+	if p.cc != nil {
+		// First, so that it sees each packet last, after the sequence
+		// number is on it, and so that the NACK responder (added after it)
+		// can limit retransmissions to the target.
+		ccf, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
+			return gcc.NewSendSideBWE(
+				gcc.SendSideBWEInitialBitrate(p.cc.initial),
+				gcc.SendSideBWEMinBitrate(p.cc.min),
+				gcc.SendSideBWEMaxBitrate(p.cc.max),
+				// No pacing: pion's leaky bucket wakes every 5 ms per
+				// viewer; the encoder's own rate is the pacing here.
+				gcc.SendSideBWEPacer(gcc.NewNoOpPacer()),
+				gcc.WithLoggerFactory(p.se.LoggerFactory),
+			)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("congestion controller: %w", err)
+		}
+		ccf.OnNewPeerConnection(func(_ string, e cc.BandwidthEstimator) { onBWE(e) })
+		reg.Add(ccf)
+	}
+	for _, f := range p.shared {
+		reg.Add(f)
+	}
+	api := webrtc.NewAPI(
+		webrtc.WithMediaEngine(p.me),
 		webrtc.WithInterceptorRegistry(reg),
-		webrtc.WithSettingEngine(se),
-	), nil
+		webrtc.WithSettingEngine(p.se),
+	)
+	return api.NewPeerConnection(cfg)
 }
 
 // usefulCandidateIP keeps the addresses worth a host candidate.

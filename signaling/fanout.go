@@ -27,6 +27,8 @@ const (
 type auPackets struct {
 	pkts     []*rtp.Packet
 	keyframe bool
+	size     int    // bytes of the access unit
+	capture  []byte // abs-capture-time extension payload (nil: unknown)
 }
 
 // subscriber is one viewer's bounded queue. waiting is touched only under
@@ -35,6 +37,7 @@ type subscriber struct {
 	ch      chan *auPackets
 	waiting bool // true until a keyframe was queued
 	drops   atomic.Uint64
+	gate    keyGate // keyframes only, for a viewer whose link cannot take the stream
 }
 
 // fanout subscribes to the source once, for the server's life, measures the
@@ -53,6 +56,10 @@ type fanout struct {
 	pay    codecs.H264Payloader
 	seq    uint16
 	tsBase uint32
+
+	// tick, if set, is called for each access unit with the number of
+	// viewers (bandwidth adaptation's clock). Set before run.
+	tick func(now time.Time, viewers int)
 
 	meter     meter
 	aus       atomic.Uint64
@@ -126,6 +133,9 @@ func (f *fanout) publish(au media.AccessUnit, now time.Time) {
 	f.mu.Lock()
 	n := len(f.subs)
 	f.mu.Unlock()
+	if f.tick != nil {
+		f.tick(now, n)
+	}
 	if n == 0 {
 		return
 	}
@@ -136,6 +146,10 @@ func (f *fanout) publish(au media.AccessUnit, now time.Time) {
 	wantKey := false
 	f.mu.Lock()
 	for sub := range f.subs {
+		if !sub.gate.admit(now, batch.keyframe, batch.size) {
+			sub.waiting = true // every frame again starts at a keyframe
+			continue
+		}
 		if sub.waiting && !batch.keyframe {
 			continue
 		}
@@ -167,7 +181,10 @@ func (f *fanout) packetize(au media.AccessUnit) *auPackets {
 		return nil
 	}
 	ts := f.tsBase + uint32(ptsTo90k(au.PTS))
-	batch := &auPackets{pkts: make([]*rtp.Packet, len(payloads)), keyframe: au.Keyframe}
+	batch := &auPackets{pkts: make([]*rtp.Packet, len(payloads)), keyframe: au.Keyframe, size: len(au.Data)}
+	if !au.Capture.IsZero() {
+		batch.capture = absCaptureTime(au.Capture)
+	}
 	for i, p := range payloads {
 		batch.pkts[i] = &rtp.Packet{
 			Header: rtp.Header{

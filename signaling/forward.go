@@ -25,9 +25,12 @@ func (ss *session) startForwarding() {
 	ss.log.Info("viewer connected", "since_created", time.Since(ss.created).Round(time.Millisecond))
 }
 
-// forward writes the fan-out's packets to this viewer's track. The packet
+// forward writes the fan-out's packets to this viewer's track; to a
+// viewer on keyframes only it spreads them at its budget. The packet
 // structs are shared: each is copied (header by value, payload shared)
-// before WriteRTP sets this peer's SSRC and payload type on it. Sequence
+// before WriteRTP sets this peer's SSRC and payload type on it, and its
+// header extensions (capture time here, the transport-wide sequence number
+// in the interceptors) go into a slice of this viewer's own. Sequence
 // numbers are rewritten so that the AUs this viewer skipped leave no gap.
 func (ss *session) forward(sub *subscriber) {
 	var (
@@ -36,10 +39,14 @@ func (ss *session) forward(sub *subscriber) {
 		nextOut uint16
 		lastIn  uint16
 		errs    int
+		drops   uint64
 		// One packet struct per viewer, reused: WriteRTP retains nothing
 		// (the NACK responder keeps its own copy), so no allocation per packet.
-		cp rtp.Packet
+		cp    rtp.Packet
+		exts  = make([]rtp.Extension, 0, 2)
+		pacer *time.Timer // made for a keyframes-only viewer
 	)
+	captureID := extensionID(ss.sender, absCaptureTimeURI)
 	for {
 		select {
 		case <-ss.done:
@@ -48,16 +55,25 @@ func (ss *session) forward(sub *subscriber) {
 			first := b.pkts[0].SequenceNumber
 			if !started || first != lastIn+1 {
 				if started {
-					ss.noteSkip(sub)
+					if d := sub.drops.Load(); d != drops { // not a keyframes-only skip
+						drops = d
+						ss.noteSkip(sub)
+					}
 				} else {
 					nextOut = first
 					started = true
 				}
 				offset = first - nextOut
 			}
-			for _, p := range b.pkts {
+			for i, p := range b.pkts {
 				cp = *p
+				cp.Extensions = exts[:0]
 				cp.SequenceNumber = p.SequenceNumber - offset
+				if i == 0 && captureID != 0 && b.capture != nil {
+					if err := setCaptureTime(&cp.Header, captureID, b.capture); err != nil {
+						errs++
+					}
+				}
 				if err := ss.track.WriteRTP(&cp); err != nil {
 					errs++
 					if errs == 1 {
@@ -69,6 +85,18 @@ func (ss *session) forward(sub *subscriber) {
 				}
 				nextOut = cp.SequenceNumber + 1
 				lastIn = p.SequenceNumber
+				if d := sub.gate.pace(rtpHeaderLen + len(p.Payload)); d > 0 {
+					if pacer == nil {
+						pacer = time.NewTimer(d)
+					} else {
+						pacer.Reset(d)
+					}
+					select {
+					case <-ss.done:
+						return
+					case <-pacer.C:
+					}
+				}
 			}
 		}
 	}

@@ -195,6 +195,7 @@ func (r *replaySource) run() {
 		}
 		au := r.aus[idx]
 		au.PTS, au.Duration = pts, r.period
+		au.Capture = time.Now() // "captured" as it is published
 		pts += r.period
 		idx = (idx + 1) % len(r.aus)
 		r.mu.Lock()

@@ -81,6 +81,9 @@ type Options struct {
 	// own settings (loopback candidates on, mDNS off, ICE timeouts and
 	// acceptance waits), e.g. to restrict interfaces or ports.
 	SettingEngine func(*webrtc.SettingEngine)
+	// Adaptation lets viewers' congestion control set the encoder's
+	// bitrate (zero: it stays as configured).
+	Adaptation Adaptation
 }
 
 // Server serves WebRTC viewers from one VideoSource. It is safe for
@@ -88,8 +91,9 @@ type Options struct {
 type Server struct {
 	opts    Options
 	log     *slog.Logger
-	api     *webrtc.API
+	peers   *peerAPI
 	fan     *fanout
+	adapt   *adaptation // nil: no bandwidth adaptation
 	rejects rejectLog
 
 	router        chi.Router
@@ -147,7 +151,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		o.QueueAUs = 32
 	}
 	o.Timeouts = o.Timeouts.withDefaults()
-	api, err := newAPI(o.STUNWait, o.SettingEngine)
+	peers, err := newPeerAPI(o.STUNWait, o.Adaptation.ccSettings(), o.SettingEngine)
 	if err != nil {
 		return nil, fmt.Errorf("signaling: create WebRTC API: %w", err)
 	}
@@ -155,13 +159,22 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	s := &Server{
 		opts:      o,
 		log:       log,
-		api:       api,
+		peers:     peers,
 		rejects:   rejectLog{log: log, t: newThrottle(rejectLogWindow, rejectLogBurst), now: time.Now},
 		sessions:  map[string]*session{},
 		pendingBy: map[string]int{},
 	}
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	s.fan = newFanout(o.Source, s.log)
+	if o.Adaptation.enabled() {
+		s.adapt = newAdaptation(o.Adaptation, log.With("part", "adaptation"))
+		s.fan.tick = s.adapt.tick
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.adapt.run(s.ctx, s)
+		}()
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -193,6 +206,19 @@ func (s *Server) Close() {
 	s.cancel()
 	s.closeSessions()
 	s.wg.Wait()
+}
+
+// forwarding lists the sessions that are receiving media.
+func (s *Server) forwarding() []*session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*session, 0, len(s.sessions))
+	for _, ss := range s.sessions {
+		if ss.subscriber() != nil {
+			out = append(out, ss)
+		}
+	}
+	return out
 }
 
 func (s *Server) closeSessions() {

@@ -53,6 +53,8 @@ type session struct {
 	sub         *subscriber
 	wg          sync.WaitGroup
 
+	bw bandwidth // the viewer's link, from its congestion feedback
+
 	bytesSent, packetsSent, keyRequests atomic.Uint64
 	slow                                *throttle // "viewer is slow" lines
 }
@@ -109,7 +111,7 @@ func (ss *session) setup() error {
 	if err != nil {
 		return err
 	}
-	pc, err := ss.srv.api.NewPeerConnection(rtcCfg)
+	pc, err := ss.srv.peers.newPeerConnection(rtcCfg, ss.bw.setEstimator)
 	if err != nil {
 		return fmt.Errorf("create peer connection: %w", err)
 	}
@@ -212,6 +214,13 @@ func (ss *session) run() {
 	ss.wg.Wait()
 	ss.log.Info("session ended", "reason", reason, "lasted", time.Since(ss.created).Round(time.Millisecond),
 		"bytes_sent", ss.bytesSent.Load())
+}
+
+// subscriber is the session's fan-out queue (nil until it connects).
+func (ss *session) subscriber() *subscriber {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.sub
 }
 
 func (s *Server) session(id string) *session {

@@ -36,3 +36,16 @@ type OverlayControl interface {
 type StatusReporter interface {
 	Status() any
 }
+
+// BitrateControl is the encoder's live bitrate, the knob bandwidth
+// adaptation turns (cmd/pipcam hands in the compositor's graph).
+type BitrateControl interface {
+	SetBitrate(kbps int) error
+}
+
+// FramerateControl lowers the encoded frame rate live (1 up to the
+// configured rate). Asking for the rate it already has must be cheap:
+// adaptation repeats it, so a rebuilt graph gets it back.
+type FramerateControl interface {
+	SetFramerate(fps int) error
+}

@@ -19,6 +19,12 @@ type sessionStatus struct {
 	Packets          uint64    `json:"packets_sent"`
 	Drops            uint64    `json:"au_drops"`          // AUs skipped because the viewer was slow
 	KeyframeRequests uint64    `json:"keyframe_requests"` // PLI and FIR received
+	// EstimateKbps is what the viewer's link takes by its congestion
+	// feedback (EstimateSource: "twcc" or "remb"; 0 and "" without).
+	EstimateKbps   int    `json:"estimate_kbps"`
+	EstimateSource string `json:"estimate_source"`
+	// Receiving is "every frame", or "keyframes only: <why>".
+	Receiving string `json:"receiving"`
 }
 
 type streamStatus struct {
@@ -27,6 +33,11 @@ type streamStatus struct {
 	AccessUnits uint64  `json:"access_units"`
 	Keyframes   uint64  `json:"keyframes"`
 	Drops       uint64  `json:"viewer_drops"` // AUs dropped for slow viewers, all viewers together
+	// Bandwidth adaptation (absent when it is off): the encoder's target,
+	// the frame rate it runs at, and why.
+	TargetKbps *int   `json:"target_kbps,omitempty"`
+	TargetFPS  *int   `json:"target_fps,omitempty"`
+	Adaptation string `json:"adaptation,omitempty"`
 }
 
 // Stats is a snapshot of what the server measures, for cmd/pipcam's
@@ -60,15 +71,24 @@ func (s *Server) Stats() Stats {
 	}
 }
 
-func (ss *session) status() sessionStatus {
+func (ss *session) status(d *decision) sessionStatus {
 	ss.mu.Lock()
 	st, sub := ss.state.String(), ss.sub
 	ss.mu.Unlock()
 	var drops uint64
+	receiving := ""
 	if sub != nil {
 		drops = sub.drops.Load()
+		receiving = "every frame"
+		if v := d.viewers[ss.id]; v.keyOnly && sub.gate.keyOnly() {
+			receiving = "keyframes only: " + v.why
+		}
 	}
+	bps, source := ss.bw.estimate(time.Now())
 	return sessionStatus{
+		EstimateKbps:     bps / 1000,
+		EstimateSource:   source,
+		Receiving:        receiving,
 		ID:               shortID(ss.id),
 		Protocol:         ss.protocol,
 		State:            st,
@@ -90,20 +110,26 @@ func (s *Server) onStatus(w http.ResponseWriter, _ *http.Request) {
 	}
 	s.mu.Unlock()
 	sort.Slice(all, func(i, j int) bool { return all[i].created.Before(all[j].created) })
+	var d decision
+	stream := streamStatus{
+		BitrateKbps: round1(st.BitrateKbps),
+		FPS:         round1(st.FPS),
+		AccessUnits: st.AccessUnits,
+		Keyframes:   st.Keyframes,
+		Drops:       st.Drops,
+	}
+	if s.adapt != nil {
+		d = s.adapt.state()
+		stream.TargetKbps, stream.TargetFPS, stream.Adaptation = &d.kbps, &d.fps, d.why
+	}
 	sessions := make([]sessionStatus, 0, len(all))
 	for _, ss := range all {
-		sessions = append(sessions, ss.status())
+		sessions = append(sessions, ss.status(&d))
 	}
 	rep := map[string]any{
 		"viewers":  st.Viewers,
 		"sessions": sessions,
-		"stream": streamStatus{
-			BitrateKbps: round1(st.BitrateKbps),
-			FPS:         round1(st.FPS),
-			AccessUnits: st.AccessUnits,
-			Keyframes:   st.Keyframes,
-			Drops:       st.Drops,
-		},
+		"stream":   stream,
 	}
 	for name, r := range s.opts.Reports {
 		rep[name] = r.Status()

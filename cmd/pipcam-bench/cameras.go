@@ -27,7 +27,7 @@ import (
 //     own pipeline, joined to the mixer by intervideosink/intervideosrc)
 //     against the same graph with the cameras linked straight into the
 //     mixer, both run by gst-launch-1.0.
-func runCameras(bin string, rounds int, window time.Duration) error {
+func runCameras(bin string, rounds int, window time.Duration, sb *scoreboard) error {
 	dir, err := os.MkdirTemp("", "pipcam-bench-cameras")
 	if err != nil {
 		return err
@@ -46,22 +46,22 @@ func runCameras(bin string, rounds int, window time.Duration) error {
 
 	ipYAML := fmt.Sprintf("cameras:\n  - name: a\n    type: rtsp\n    url: %q\n  - name: b\n    type: mjpeg\n    url: %q\n",
 		rtsp.URL(), mjpeg.StreamURL())
-	fmt.Printf("cameras: daemon CPU with no viewer, %d rounds of %s (RTSP and MJPEG servers are other processes/goroutines, not counted)\n", rounds, window)
+	fmt.Fprintf(progress, "cameras: daemon CPU with no viewer, %d rounds of %s (RTSP and MJPEG servers are other processes/goroutines, not counted)\n", rounds, window)
 	test, ip, err := alternate(rounds, func(round int) (float64, float64, error) {
 		t, err := daemonCPU(bin, "", window)
 		if err != nil {
 			return 0, 0, err
 		}
 		i, err := daemonCPU(bin, ipYAML, window)
-		fmt.Printf("  round %d: two test cameras %5.1f %%, two IP cameras %5.1f %% of one core\n", round, t, i)
+		fmt.Fprintf(progress, "  round %d: two test cameras %5.1f %%, two IP cameras %5.1f %% of one core\n", round, t, i)
 		return t, i, err
 	})
 	if err != nil {
 		return err
 	}
-	report("two IP cameras (RTSP H.264 decoded + MJPEG decoded) vs two test cameras", test, ip)
+	report(sb, "cameras", "two IP cameras (RTSP H.264 decoded + MJPEG decoded) vs two test cameras", test, ip)
 
-	fmt.Printf("cameras: the per-camera boundary, gst-launch-1.0 of the same graph, %d rounds of %s\n", rounds, window)
+	fmt.Fprintf(progress, "cameras: the per-camera boundary, gst-launch-1.0 of the same graph, %d rounds of %s\n", rounds, window)
 	boundary, direct, err := launchLines()
 	if err != nil {
 		return err
@@ -72,13 +72,13 @@ func runCameras(bin string, rounds int, window time.Duration) error {
 			return 0, 0, err
 		}
 		b, err := launchCPU(boundary, window)
-		fmt.Printf("  round %d: single pipeline %5.1f %%, cameras in their own pipelines %5.1f %% of one core\n", round, s, b)
+		fmt.Fprintf(progress, "  round %d: single pipeline %5.1f %%, cameras in their own pipelines %5.1f %% of one core\n", round, s, b)
 		return s, b, err
 	})
 	if err != nil {
 		return err
 	}
-	report("cameras in their own pipelines vs one pipeline", single, split)
+	report(sb, "cameras", "cameras in their own pipelines vs one pipeline", single, split)
 	return nil
 }
 
@@ -96,7 +96,7 @@ func alternate(rounds int, measurePair func(round int) (float64, float64, error)
 
 // report prints the second side against the first: means, the difference
 // and its range over the rounds.
-func report(what string, base, other []float64) {
+func report(sb *scoreboard, section, what string, base, other []float64) {
 	var diffs []float64
 	for i := range base {
 		diffs = append(diffs, other[i]-base[i])
@@ -104,14 +104,14 @@ func report(what string, base, other []float64) {
 	mb, _, _ := stats(base)
 	mo, _, _ := stats(other)
 	md, lo, hi := stats(diffs)
-	fmt.Printf("%s: %.1f %% vs %.1f %% of one core: %+.1f points (range %+.1f to %+.1f), %.2fx\n",
-		what, mo, mb, md, lo, hi, mo/mb)
+	sb.add(section, what, "", "%.1f %% vs %.1f %% of one core: %+.1f points (range %+.1f to %+.1f), %.2fx",
+		mo, mb, md, lo, hi, mo/mb)
 }
 
 // daemonCPU starts the daemon with extraYAML, lets it settle and returns
 // its CPU over the window, in percent of one core.
 func daemonCPU(bin, extraYAML string, window time.Duration) (float64, error) {
-	d, err := startDaemon(bin, extraYAML, nil)
+	d, err := startDaemon(bin, daemonOpts{yaml: extraYAML})
 	if err != nil {
 		return 0, err
 	}

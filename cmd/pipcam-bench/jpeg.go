@@ -17,15 +17,15 @@ import (
 // false). The two alike show how far identical daemons differ: the noise
 // the first one's extra cost is to be judged against. Then one MJPEG viewer
 // on the first, and the time a snapshot takes.
-func measureJPEG(bin string, rounds int, window time.Duration) error {
-	with, err := startDaemon(bin, "", nil)
+func measureJPEG(bin string, rounds int, window time.Duration, sb *scoreboard) error {
+	with, err := startDaemon(bin, daemonOpts{})
 	if err != nil {
 		return err
 	}
 	defer with.stop()
 	var without [2]*daemon
 	for i := range without {
-		if without[i], err = startDaemon(bin, "jpeg:\n  enabled: false\n", nil); err != nil {
+		if without[i], err = startDaemon(bin, daemonOpts{yaml: "jpeg:\n  enabled: false\n"}); err != nil {
 			return err
 		}
 		defer without[i].stop()
@@ -37,12 +37,12 @@ func measureJPEG(bin string, rounds int, window time.Duration) error {
 		cpu := cpuSideBySide(window, with.pid(), without[0].pid(), without[1].pid())
 		extra = append(extra, cpu[0]-(cpu[1]+cpu[2])/2)
 		noise = append(noise, cpu[1]-cpu[2])
-		fmt.Printf("jpeg round %d: no JPEG client: CPU %5.1f %% with the JPEG branch; %5.1f and %5.1f %% without it\n", round, cpu[0], cpu[1], cpu[2])
+		fmt.Fprintf(progress, "jpeg round %d: no JPEG client: CPU %5.1f %% with the JPEG branch; %5.1f and %5.1f %% without it\n", round, cpu[0], cpu[1], cpu[2])
 	}
 	mean, lo, hi := stats(extra)
 	nmean, nlo, nhi := stats(noise)
-	fmt.Printf("JPEG branch with nobody asking: %+.1f points of one core (mean of %d windows, range %+.1f to %+.1f); "+
-		"two identical daemons differ by %+.1f (range %+.1f to %+.1f)\n", mean, len(extra), lo, hi, nmean, nlo, nhi)
+	sb.add("jpeg", "JPEG branch with nobody asking: daemon CPU against daemons without it", "within noise",
+		"%+.1f points of one core (range %+.1f to %+.1f); two identical daemons differ by %+.1f (range %+.1f to %+.1f)", mean, lo, hi, nmean, nlo, nhi)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -55,14 +55,14 @@ func measureJPEG(bin string, rounds int, window time.Duration) error {
 	cpu := cpuSideBySide(window, with.pid(), without[0].pid(), without[1].pid())
 	n := pictures.Load() - n0
 	cancel()
-	fmt.Printf("1 MJPEG viewer: CPU %5.1f %% against %5.1f %% without JPEG (%+.1f points), %d pictures in the %s window (%.1f fps)\n",
-		cpu[0], (cpu[1]+cpu[2])/2, cpu[0]-(cpu[1]+cpu[2])/2, n, window, float64(n)/window.Seconds())
+	sb.add("jpeg", "1 MJPEG viewer: daemon CPU against daemons without JPEG", "",
+		"%+.1f points (%.1f %% vs %.1f %%), %.1f fps received", cpu[0]-(cpu[1]+cpu[2])/2, cpu[0], (cpu[1]+cpu[2])/2, float64(n)/window.Seconds())
 
 	lat, err := timeSnapshots("http://"+with.httpAddr+"/?action=snapshot", 10)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("snapshot (10, one at a time, JPEG branch closed in between): p50 %s, max %s\n", pct(lat, 50), pct(lat, 100))
+	sb.add("jpeg", "snapshot, 10 one at a time (JPEG branch closed in between)", "", "p50 %s, max %s", pct(lat, 50), pct(lat, 100))
 	return nil
 }
 

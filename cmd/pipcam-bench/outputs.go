@@ -21,7 +21,7 @@ import (
 // drifts by points from window to window). Nothing is encoded twice: the
 // difference is the muxing, the RTMP client, the file writes and the
 // silent audio's encode.
-func runOutputs(bin string, rounds int, window time.Duration) error {
+func runOutputs(bin string, rounds int, window time.Duration, sb *scoreboard) error {
 	dir, err := os.MkdirTemp("", "pipcam-bench-outputs")
 	if err != nil {
 		return err
@@ -60,7 +60,7 @@ func runOutputs(bin string, rounds int, window time.Duration) error {
 	// cpu runs the daemon with extraYAML and returns its CPU over the
 	// window, once ready says it is doing what is measured.
 	cpu := func(extraYAML string, ready func(st outputsStatus) bool) (float64, error) {
-		d, err := startDaemon(bin, extraYAML, nil)
+		d, err := startDaemon(bin, daemonOpts{yaml: extraYAML})
 		if err != nil {
 			return 0, err
 		}
@@ -96,7 +96,7 @@ func runOutputs(bin string, rounds int, window time.Duration) error {
 		{"recording", record, recording},
 		{"push + silent AAC and recording", push("silent") + record, func(st outputsStatus) bool { return pushing(st) && recording(st) }},
 	}
-	fmt.Printf("outputs: daemon CPU at the defaults (640x480@15, 400 kbit/s, x264enc ultrafast) during a print, no viewer, %d rounds of %s\n", rounds, window)
+	fmt.Fprintf(progress, "outputs: daemon CPU at the defaults (640x480@15, 400 kbit/s, x264enc ultrafast) during a print, no viewer, %d rounds of %s\n", rounds, window)
 	base := make([]float64, rounds)
 	with := make([][]float64, len(variants))
 	for r := range rounds {
@@ -113,10 +113,10 @@ func runOutputs(bin string, rounds int, window time.Duration) error {
 			with[i] = append(with[i], c)
 			line += fmt.Sprintf(", %s %5.1f %%", v.name, c)
 		}
-		fmt.Println(line + " of one core")
+		fmt.Fprintln(progress, line+" of one core")
 	}
 	for i, v := range variants {
-		report(v.name+" vs neither", base, with[i])
+		report(sb, "outputs", v.name+" vs neither (daemon CPU during a print)", base, with[i])
 	}
 	return nil
 }

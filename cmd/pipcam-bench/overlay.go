@@ -22,23 +22,23 @@ import (
 //     text (alternating rounds: the difference should be noise);
 //   - the time from an OctoPrint state change (pause, resume) to the first
 //     frame a WebRTC viewer receives that shows it, with the push socket.
-func runOverlay(bin string, rounds int, window time.Duration) error {
-	if err := overlayCPU(bin, rounds, window); err != nil {
+func runOverlay(bin string, rounds int, window time.Duration, sb *scoreboard) error {
+	if err := overlayCPU(bin, rounds, window, sb); err != nil {
 		return err
 	}
-	if err := barCost(bin, rounds, window); err != nil {
+	if err := barCost(bin, rounds, window, sb); err != nil {
 		return err
 	}
-	return stateToPicture(bin, 10)
+	return stateToPicture(bin, 10, sb)
 }
 
-func overlayCPU(bin string, rounds int, window time.Duration) error {
-	static, err := startDaemon(bin, "overlay:\n  text: \"Printing 42% · 1h12m left\"\n", nil)
+func overlayCPU(bin string, rounds int, window time.Duration, sb *scoreboard) error {
+	static, err := startDaemon(bin, daemonOpts{yaml: "overlay:\n  text: \"Printing 42% · 1h12m left\"\n"})
 	if err != nil {
 		return err
 	}
 	defer static.stop()
-	ticking, err := startDaemon(bin, "overlay:\n  text: \"Printing 42% · {{clock \\\"15:04:05\\\"}}\"\n", nil)
+	ticking, err := startDaemon(bin, daemonOpts{yaml: "overlay:\n  text: \"Printing 42% · {{clock \\\"15:04:05\\\"}}\"\n"})
 	if err != nil {
 		return err
 	}
@@ -49,10 +49,11 @@ func overlayCPU(bin string, rounds int, window time.Duration) error {
 		a := measure(static.pid(), window, nil)
 		b := measure(ticking.pid(), window, nil)
 		diffs = append(diffs, b.cpu-a.cpu)
-		fmt.Printf("overlay round %d: fixed text %5.1f %%, text redrawn every second %5.1f %% of one core\n", i+1, a.cpu, b.cpu)
+		fmt.Fprintf(progress, "overlay round %d: fixed text %5.1f %%, text redrawn every second %5.1f %% of one core\n", i+1, a.cpu, b.cpu)
 	}
 	mean, lo, hi := stats(diffs)
-	fmt.Printf("overlay redrawn every second costs %+.1f points of one core (mean of %d rounds, range %+.1f to %+.1f)\n", mean, rounds, lo, hi)
+	sb.add("overlay", "text redrawn every second vs a fixed text: daemon CPU", "within noise",
+		"%+.1f points of one core (mean of %d rounds, range %+.1f to %+.1f)", mean, rounds, lo, hi)
 	return nil
 }
 
@@ -62,7 +63,7 @@ func overlayCPU(bin string, rounds int, window time.Duration) error {
 // for the whole stream; one frame per access unit, no B-frames), and the
 // left end of the text line, where the state word is, is compared with
 // how it looked before the change.
-func stateToPicture(bin string, n int) error {
+func stateToPicture(bin string, n int, sb *scoreboard) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	op, err := octoprinttest.Start(ctx, octoprinttest.Options{})
@@ -106,8 +107,8 @@ func stateToPicture(bin string, n int) error {
 		took = append(took, at.Sub(asked))
 		time.Sleep(1500 * time.Millisecond) // settle; OctoPrint needs a moment between pause and resume
 	}
-	fmt.Printf("OctoPrint state change to the first received frame showing it (push socket, %d changes): p50 %s, p90 %s, max %s\n",
-		len(took), pct(took, 50), pct(took, 90), pct(took, 100))
+	sb.add("overlay", fmt.Sprintf("OctoPrint state change (pause/resume, push socket) to the first received frame showing it, %d changes", len(took)),
+		"p50 ≤ 300 ms", "p50 %s, p90 %s, max %s", pct(took, 50), pct(took, 90), pct(took, 100))
 	return nil
 }
 
@@ -243,7 +244,7 @@ func (f *frameWatch) close() {
 // barCost is what the progress bar's two sources cost: the graph pipcam
 // prints (pipcam print-pipeline) run by gst-launch-1.0 as it is and with
 // the bar's chains and pad settings taken out, in alternating rounds.
-func barCost(bin string, rounds int, window time.Duration) error {
+func barCost(bin string, rounds int, window time.Duration, sb *scoreboard) error {
 	dir, err := os.MkdirTemp("", "pipcam-bench-bar")
 	if err != nil {
 		return err
@@ -286,10 +287,11 @@ func barCost(bin string, rounds int, window time.Duration) error {
 		a := measure(procs[0].Process.Pid, window, nil)
 		b := measure(procs[1].Process.Pid, window, nil)
 		diffs = append(diffs, a.cpu-b.cpu)
-		fmt.Printf("bar round %d: with %5.1f %%, without %5.1f %% of one core\n", i+1, a.cpu, b.cpu)
+		fmt.Fprintf(progress, "bar round %d: with %5.1f %%, without %5.1f %% of one core\n", i+1, a.cpu, b.cpu)
 	}
 	mean, lo, hi := stats(diffs)
-	fmt.Printf("progress bar (its two sources and pads, gst-launch of the printed graph with and without): %+.1f points of one core (mean of %d rounds, range %+.1f to %+.1f)\n", mean, rounds, lo, hi)
+	sb.add("overlay", "progress bar: its two sources and pads (printed graph in gst-launch-1.0, with and without)", "",
+		"%+.1f points of one core (mean of %d rounds, range %+.1f to %+.1f)", mean, rounds, lo, hi)
 	return nil
 }
 

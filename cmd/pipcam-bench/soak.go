@@ -14,13 +14,13 @@ import (
 // prints its RSS and GStreamer's count of live buffers (growth since the
 // start, from the leaks tracer) at the start, every minute and at the end:
 // a graph that holds buffers or leaks memory shows it here.
-func runSoak(bin string, length time.Duration) error {
-	d, err := startDaemon(bin, "output:\n  framerate: 30\n", []string{"GST_TRACERS=leaks(filters=GstBuffer)", "GST_DEBUG=0"})
+func runSoak(bin string, length time.Duration, sb *scoreboard) error {
+	d, err := startDaemon(bin, daemonOpts{yaml: "output:\n  framerate: 30\n", env: []string{"GST_TRACERS=leaks(filters=GstBuffer)", "GST_DEBUG=0"}})
 	if err != nil {
 		return err
 	}
 	defer d.stop()
-	base := "http://" + d.httpAddr
+	base := d.base()
 	ctx := context.Background()
 	v, err := viewer.DialWHEP(ctx, base, viewer.Options{Logger: quiet()})
 	if err != nil {
@@ -36,8 +36,8 @@ func runSoak(bin string, length time.Duration) error {
 	}
 	startRSS := rssMB(d.pid())
 	s0 := v.Stats()
-	fmt.Printf("soak (%s at 640x480@30, 1 viewer, GST_TRACERS=leaks):\n", length)
-	fmt.Printf("  start:  RSS %6.1f MB, live GstBuffers +0\n", startRSS)
+	fmt.Fprintf(progress, "soak (%s at 640x480@30, 1 viewer, GST_TRACERS=leaks):\n", length)
+	fmt.Fprintf(progress, "  start:  RSS %6.1f MB, live GstBuffers +0\n", startRSS)
 	started := time.Now()
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
@@ -51,7 +51,7 @@ func runSoak(bin string, length time.Duration) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("  %5.1f min: RSS %6.1f MB, live GstBuffers %+d\n", time.Since(started).Minutes(), rssMB(d.pid()), growth)
+		fmt.Fprintf(progress, "  %5.1f min: RSS %6.1f MB, live GstBuffers %+d\n", time.Since(started).Minutes(), rssMB(d.pid()), growth)
 	}
 	s1 := v.Stats()
 	growth, err := bufferGrowth(base)
@@ -59,8 +59,9 @@ func runSoak(bin string, length time.Duration) error {
 		return err
 	}
 	secs := time.Since(started).Seconds()
-	fmt.Printf("  end:    RSS %6.1f MB (%+.1f MB), live GstBuffers %+d; the viewer got %.1f fps\n",
-		rssMB(d.pid()), rssMB(d.pid())-startRSS, growth, float64(s1.AUs-s0.AUs)/secs)
+	sb.add("soak", fmt.Sprintf("%s at 640x480@30, 1 viewer", length), "no growth",
+		"RSS %.1f → %.1f MB (%+.1f), live GstBuffers %+d; the viewer got %.1f fps",
+		startRSS, rssMB(d.pid()), rssMB(d.pid())-startRSS, growth, float64(s1.AUs-s0.AUs)/secs)
 	return nil
 }
 

@@ -55,6 +55,14 @@ func startDaemon(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*d
 		HTTP:    cfg.HTTP,
 		WebRTC:  cfg.WebRTC,
 		Logger:  log,
+		Adaptation: signaling.Adaptation{
+			Bitrate:   graph,
+			Framerate: graph,
+			Pinned:    func() bool { return graph.FLVClients() > 0 },
+			Kbps:      cfg.Encoder.BitrateKbps,
+			FPS:       cfg.Output.Framerate,
+			Config:    cfg.Encoder.Adaptive,
+		},
 	}
 	outs.signalingOptions(&opts)
 	server, err := signaling.New(context.Background(), opts)

@@ -52,6 +52,15 @@ func dial(ctx context.Context, opts Options, video, audio webrtc.RTPTransceiverD
 	return v, nil
 }
 
+// setRemote applies the server's description, edited by Options.RemoteSDP
+// when set.
+func (v *Viewer) setRemote(typ webrtc.SDPType, sdp string) error {
+	if v.opts.RemoteSDP != nil {
+		sdp = v.opts.RemoteSDP(sdp)
+	}
+	return v.pc.SetRemoteDescription(webrtc.SessionDescription{Type: typ, SDP: sdp})
+}
+
 // offerGathered creates the local offer and waits until its candidates are
 // all in it (non-trickle clients send the SDP once, complete).
 func (v *Viewer) offerGathered(ctx context.Context) (string, error) {
@@ -141,7 +150,7 @@ func (v *Viewer) dialWHEP(ctx context.Context, endpoint string) error {
 	}
 	v.etag = resp.Header.Get("ETag")
 	v.remoteSDP = string(resp.body)
-	if err := v.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: v.remoteSDP}); err != nil {
+	if err := v.setRemote(webrtc.SDPTypeAnswer, v.remoteSDP); err != nil {
 		return fmt.Errorf("apply WHEP answer: %w", err)
 	}
 	if !v.opts.Mainsail {
@@ -294,7 +303,7 @@ func (v *Viewer) dialCSRequest(ctx context.Context, endpoint string) error {
 		default:
 		}
 	})
-	if err := v.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer.SDP}); err != nil {
+	if err := v.setRemote(webrtc.SDPTypeOffer, offer.SDP); err != nil {
 		return fmt.Errorf("apply camera-streamer offer: %w", err)
 	}
 	answer, err := v.pc.CreateAnswer(nil)
@@ -361,7 +370,7 @@ func (v *Viewer) dialCSOffer(ctx context.Context, endpoint string) error {
 		return fmt.Errorf("camera-streamer offer: unexpected reply type=%q", ans.Type)
 	}
 	v.remoteSDP = ans.SDP
-	if err := v.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans.SDP}); err != nil {
+	if err := v.setRemote(webrtc.SDPTypeAnswer, ans.SDP); err != nil {
 		return fmt.Errorf("apply camera-streamer answer: %w", err)
 	}
 	return nil

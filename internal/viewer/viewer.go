@@ -15,7 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 
@@ -50,6 +49,16 @@ type Options struct {
 	// Header is added to every signaling request (e.g. Origin).
 	Header http.Header
 	Logger *slog.Logger
+	// RemoteSDP, if set, edits the server's offer or answer before it is
+	// applied (a test routes the server's candidates through a relay).
+	RemoteSDP func(sdp string) string
+	// NoPLIOnLoss: do not ask for a keyframe when an AU is lost for good
+	// (browsers do).
+	NoPLIOnLoss bool
+	// REMB, if set, makes a viewer of the older kind: it offers no
+	// transport-wide congestion control and reports REMB instead, the
+	// value REMB returns (bit/s), twice a second.
+	REMB func() float32
 }
 
 // AU is one received access unit in Annex-B form.
@@ -59,6 +68,21 @@ type AU struct {
 	Arrival      time.Time
 	Keyframe     bool // contains an IDR slice
 	Decodable    bool // SPS + PPS + IDR: a decoder can start here
+	// Capture is when the server says the picture was taken (its
+	// abs-capture-time header extension; zero without one).
+	Capture time.Time
+	// RefLost: an AU before it was lost and no keyframe came since, so a
+	// decoder shows it damaged or not at all.
+	RefLost bool
+}
+
+// Latency is capture to arrival (0 without a capture time). Both clocks
+// are wall clocks: across machines it is as good as their NTP sync.
+func (au AU) Latency() time.Duration {
+	if au.Capture.IsZero() {
+		return 0
+	}
+	return au.Arrival.Sub(au.Capture)
 }
 
 // Stats are the viewer's counters.
@@ -67,7 +91,7 @@ type Stats struct {
 	Bytes          uint64 // RTP payload bytes
 	AUs            uint64
 	Keyframes      uint64
-	Gaps           uint64 // sequence discontinuities (the AU in progress is dropped)
+	Gaps           uint64 // AUs lost: a packet of theirs never came, not even retransmitted
 	AUsUndelivered uint64 // AUs not put on the channel because it was full
 }
 
@@ -136,13 +160,9 @@ func newViewer(opts Options, video, audio webrtc.RTPTransceiverDirection) (*View
 	}
 	// A browser-like engine: the default codecs (VP8, VP9, H.264 variants,
 	// AV1, Opus…) so the server has to pick its H.264 out of many.
-	me := &webrtc.MediaEngine{}
-	if err := me.RegisterDefaultCodecs(); err != nil {
-		return nil, fmt.Errorf("register codecs: %w", err)
-	}
-	reg := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(me, reg); err != nil {
-		return nil, fmt.Errorf("register interceptors: %w", err)
+	me, reg, err := browserEngine(opts.REMB != nil)
+	if err != nil {
+		return nil, err
 	}
 	se := webrtc.SettingEngine{}
 	se.SetIncludeLoopbackCandidate(true)
@@ -170,14 +190,18 @@ func newViewer(opts Options, video, audio webrtc.RTPTransceiverDirection) (*View
 			v.connOnce.Do(func() { close(v.connected) })
 		}
 	})
-	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	pc.OnTrack(func(tr *webrtc.TrackRemote, rcv *webrtc.RTPReceiver) {
 		if tr.Kind() != webrtc.RTPCodecTypeVideo {
 			return
 		}
 		v.mu.Lock()
 		v.videoSSRC = uint32(tr.SSRC())
 		v.mu.Unlock()
-		v.spawn(func() { v.readVideo(tr) })
+		captureID := headerExtensionID(rcv, absCaptureTimeURI)
+		v.spawn(func() { v.readVideo(tr, captureID) })
+		if opts.REMB != nil {
+			v.spawn(func() { v.sendREMB(uint32(tr.SSRC()), opts.REMB) })
+		}
 	})
 	return v, nil
 }

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/pipcam/pipcam/internal/viewer"
+)
+
+// loadPlan is what the load section measures: WebRTC viewer counts (the
+// first is the baseline the crowd's cost is taken against), then the
+// largest count plus flv FLV clients.
+type loadPlan struct {
+	levels []int
+	flv    int
+	rounds int
+	window time.Duration
+}
+
+// runLoad measures the daemon's CPU and RSS at each level. CPU moves by a
+// couple of points from window to window (the test pattern, x264, the
+// client peers sharing these cores), so the levels are measured in
+// alternating rounds (1, 20, 50, 50 + FLV, then 1 again ...) and each
+// reported as the mean with its range.
+func runLoad(bin string, p loadPlan, sb *scoreboard) error {
+	d, err := startDaemon(bin, daemonOpts{})
+	if err != nil {
+		return err
+	}
+	defer d.stop()
+	ctx := context.Background()
+	fmt.Fprintf(progress, "load: daemon pid %d, %d cores\n", d.pid(), numCPU())
+	time.Sleep(3 * time.Second) // warm-up: encoder and clocks settle
+	idle := measure(d.pid(), p.window, nil)
+	sb.add("load", "idle (no viewer)", "", "CPU %.1f %% of one core, RSS %.1f MB", idle.cpu, idle.rssMB)
+
+	first, err := viewer.DialWHEP(ctx, d.base(), viewer.Options{Logger: quiet()})
+	if err != nil {
+		return fmt.Errorf("first viewer: %w", err)
+	}
+	defer first.Close()
+	if err := waitDecodable(ctx, first); err != nil {
+		return err
+	}
+	type level struct {
+		name       string
+		cpu        []float64
+		rss        float64
+		kbps, fps  float64
+		flvReceive int64
+	}
+	levels := make([]*level, 0, len(p.levels)+1)
+	for _, n := range p.levels {
+		levels = append(levels, &level{name: fmt.Sprintf("%d WebRTC viewers", n)})
+	}
+	top := p.levels[len(p.levels)-1]
+	flvLevel := &level{name: fmt.Sprintf("%d WebRTC + %d FLV viewers", top, p.flv)}
+	for round := 1; round <= p.rounds; round++ {
+		var crowd []*viewer.Viewer
+		for i, n := range p.levels {
+			more, err := dialCrowd(ctx, d.base(), n-1-len(crowd))
+			crowd = append(crowd, more...)
+			if err != nil {
+				closeAll(crowd)
+				return err
+			}
+			time.Sleep(2 * time.Second) // joins settle before the window
+			s := measure(d.pid(), p.window, first)
+			lv := levels[i]
+			lv.cpu = append(lv.cpu, s.cpu)
+			if round == 1 { // later rounds start from a heap the crowd already grew
+				lv.rss, lv.kbps, lv.fps = s.rssMB, s.kbps, s.fps
+			}
+			fmt.Fprintf(progress, "load round %d: %s: CPU %.1f %%, RSS %.1f MB\n", round, lv.name, s.cpu, s.rssMB)
+		}
+		if p.flv > 0 {
+			clients, got, err := dialFLV(d.flvAddr, p.flv)
+			if err != nil {
+				closeAll(crowd)
+				return err
+			}
+			time.Sleep(2 * time.Second)
+			before := got.Load()
+			s := measure(d.pid(), p.window, first)
+			flvLevel.cpu = append(flvLevel.cpu, s.cpu)
+			if round == 1 {
+				flvLevel.rss, flvLevel.kbps, flvLevel.fps = s.rssMB, s.kbps, s.fps
+				flvLevel.flvReceive = (got.Load() - before) / int64(p.flv)
+			}
+			for _, c := range clients {
+				c.Close()
+			}
+		}
+		closeAll(crowd)
+		time.Sleep(2 * time.Second) // the crowd's sessions end
+	}
+	for _, lv := range append(levels, flvLevel) {
+		if len(lv.cpu) == 0 {
+			continue
+		}
+		mean, lo, hi := stats(lv.cpu)
+		extra := ""
+		if lv == flvLevel {
+			extra = fmt.Sprintf("; each FLV client got %.0f kbit/s", float64(lv.flvReceive)*8/1000/p.window.Seconds())
+		}
+		sb.add("load", lv.name, "", "CPU %.1f %% of one core (%.1f-%.1f), RSS %.1f MB; viewer 1 at %.0f kbit/s, %.1f fps%s",
+			mean, lo, hi, lv.rss, lv.kbps, lv.fps, extra)
+	}
+	if len(levels) > 1 {
+		base, crowd := levels[0], levels[len(levels)-1]
+		var deltas []float64
+		for i := range crowd.cpu {
+			deltas = append(deltas, crowd.cpu[i]-base.cpu[i])
+		}
+		mean, lo, hi := stats(deltas)
+		n := top - p.levels[0]
+		sb.add("load", fmt.Sprintf("%d more WebRTC viewers add", n), "",
+			"%.1f points of one core (%.1f to %.1f, %d rounds), %.2f MB RSS each", mean, lo, hi, len(deltas), (crowd.rss-base.rss)/float64(n))
+	}
+	return nil
+}
+
+// dialCrowd connects n viewers and waits until each has a picture; on
+// failure it closes the ones it made.
+func dialCrowd(ctx context.Context, baseURL string, n int) (vs []*viewer.Viewer, err error) {
+	defer func() {
+		if err != nil {
+			closeAll(vs)
+			vs = nil
+		}
+	}()
+	for i := 0; i < n; i++ {
+		v, err := viewer.DialWHEP(ctx, baseURL, viewer.Options{Logger: quiet(), AUBuffer: 1})
+		if err != nil {
+			return vs, fmt.Errorf("viewer %d: %w", i+2, err)
+		}
+		vs = append(vs, v)
+	}
+	for _, v := range vs {
+		if err := waitDecodable(ctx, v); err != nil {
+			return vs, err
+		}
+	}
+	return vs, nil
+}
+
+func closeAll(vs []*viewer.Viewer) {
+	for _, v := range vs {
+		v.Close()
+	}
+}
+
+// dialFLV connects n FLV clients that read and discard the stream, as VLC
+// would play it; got counts the bytes they read.
+func dialFLV(addr string, n int) ([]net.Conn, *atomic.Int64, error) {
+	got := &atomic.Int64{}
+	var cs []net.Conn
+	for i := 0; i < n; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			for _, c := range cs {
+				c.Close()
+			}
+			return nil, nil, fmt.Errorf("FLV client %d: %w", i+1, err)
+		}
+		cs = append(cs, c)
+		go func() { // ends when the connection is closed
+			_, _ = io.Copy(counter{got}, c)
+		}()
+	}
+	return cs, got, nil
+}
+
+// counter is a writer that only counts.
+type counter struct{ n *atomic.Int64 }
+
+func (c counter) Write(p []byte) (int, error) {
+	c.n.Add(int64(len(p)))
+	return len(p), nil
+}
+
+func stats(xs []float64) (mean, lo, hi float64) {
+	lo, hi = slices.Min(xs), slices.Max(xs)
+	for _, x := range xs {
+		mean += x
+	}
+	return mean / float64(len(xs)), lo, hi
+}
+
+// sample is one measurement window.
+type sample struct {
+	cpu, rssMB, kbps, fps float64
+}
+
+// measure watches the daemon's CPU time for a window and, with a viewer,
+// what that viewer received in it.
+func measure(pid int, window time.Duration, v *viewer.Viewer) sample {
+	t0, c0 := time.Now(), cpuTicks(pid)
+	var s0 viewer.Stats
+	if v != nil {
+		s0 = v.Stats()
+	}
+	time.Sleep(window) // the measurement window
+	wall := time.Since(t0).Seconds()
+	s := sample{
+		cpu:   float64(cpuTicks(pid)-c0) / clockTicks / wall * 100,
+		rssMB: rssMB(pid),
+	}
+	if v != nil {
+		s1 := v.Stats()
+		s.kbps = float64(s1.Bytes-s0.Bytes) * 8 / 1000 / wall
+		s.fps = float64(s1.AUs-s0.AUs) / wall
+	}
+	return s
+}
