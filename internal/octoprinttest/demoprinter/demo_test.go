@@ -41,7 +41,8 @@ set -e
 [ "$1" = run ] || exec "$REAL" "$@"
 cp "$3" "$OUT/pipcam.yaml"
 printf '%s' "$PIPCAM_PRINTER_API_KEY" > "$OUT/key"
-"$REAL" check-config -config "$3" > "$OUT/check.txt" 2>&1
+"$REAL" check-config -config "$3" > "$OUT/check.tmp" 2>&1
+mv "$OUT/check.tmp" "$OUT/check.txt" # whole: the test reads it as soon as it is there
 while [ ! -e "$OUT/stop" ]; do sleep 0.1; done
 `
 	if err := os.WriteFile(standIn, []byte(script), 0o755); err != nil {
