@@ -65,6 +65,7 @@ func (ss *session) forward(sub *subscriber) {
 				}
 				offset = first - nextOut
 			}
+			paced := false
 			for i, p := range b.pkts {
 				cp = *p
 				cp.Extensions = exts[:0]
@@ -86,6 +87,10 @@ func (ss *session) forward(sub *subscriber) {
 				nextOut = cp.SequenceNumber + 1
 				lastIn = p.SequenceNumber
 				if d := sub.gate.pace(rtpHeaderLen + len(p.Payload)); d > 0 {
+					if !paced { // spread out: not part of the AU's batch
+						paced = true
+						b.writes.release(1)
+					}
 					if pacer == nil {
 						pacer = time.NewTimer(d)
 					} else {
@@ -97,6 +102,9 @@ func (ss *session) forward(sub *subscriber) {
 					case <-pacer.C:
 					}
 				}
+			}
+			if !paced {
+				b.writes.release(1)
 			}
 		}
 	}

@@ -23,9 +23,10 @@ import (
 // block UDP. One socket instead of a few per viewer is what lets pipcam sit
 // behind a firewall rule or a port forward.
 type icePort struct {
-	port int
-	udp  *ice.UDPMuxDefault
-	tcp  *ice.TCPMuxDefault
+	port  int
+	batch *batchConn // the UDP socket, sending in batches
+	udp   *ice.UDPMuxDefault
+	tcp   *ice.TCPMuxDefault
 	// rules advertise additional_hosts as extra host candidates.
 	rules []webrtc.ICEAddressRewriteRule
 
@@ -43,8 +44,8 @@ func listenICE(port int, hosts []configs.AdditionalHost, lf logging.LoggerFactor
 	if err != nil {
 		return nil, err
 	}
-	p := &icePort{port: udp.LocalAddr().(*net.UDPAddr).Port}
-	p.udp = ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: udp, Logger: lf.NewLogger("udpmux")})
+	p := &icePort{port: udp.LocalAddr().(*net.UDPAddr).Port, batch: newBatchConn(udp)}
+	p.udp = ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: p.batch, Logger: lf.NewLogger("udpmux")})
 	p.tcp = ice.NewTCPMuxDefault(ice.TCPMuxParams{
 		Listener:             tcp,
 		Logger:               lf.NewLogger("tcpmux"),
@@ -100,7 +101,8 @@ func (p *icePort) Close() error {
 }
 
 func (p *icePort) status() iceStatus {
-	st := iceStatus{Port: p.port, AdditionalHosts: []string{}}
+	sent := p.batch.stats()
+	st := iceStatus{Port: p.port, AdditionalHosts: []string{}, SendCalls: sent.calls, BatchedPackets: sent.packets}
 	for _, r := range p.rules {
 		st.AdditionalHosts = append(st.AdditionalHosts, r.External...)
 	}

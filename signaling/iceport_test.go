@@ -32,6 +32,8 @@ type iceStatusDoc struct {
 	ICE struct {
 		Port            int      `json:"port"`
 		AdditionalHosts []string `json:"additional_hosts"`
+		SendCalls       uint64   `json:"send_calls"`
+		BatchedPackets  uint64   `json:"batched_packets"`
 	} `json:"ice"`
 	Sessions []struct {
 		Pair *candidatePair `json:"candidate_pair"`
@@ -140,7 +142,16 @@ func TestOnePortForEveryViewer(t *testing.T) {
 	if got := serverUDPPorts(t); len(got) != 1 || got[0] != port {
 		t.Fatalf("server UDP sockets with 50 viewers: ports %v, want just %d", got, port)
 	}
+	// Batched sends: a second of 50 viewers' frames in a few sendmmsg
+	// calls per frame, not one call per packet per viewer.
+	st0 := getICEStatus(t, hs.URL)
+	time.Sleep(time.Second) // a second of frames to all 50
 	st := getICEStatus(t, hs.URL)
+	calls, pkts := st.ICE.SendCalls-st0.ICE.SendCalls, st.ICE.BatchedPackets-st0.ICE.BatchedPackets
+	t.Logf("in 1 s: %d packets in %d sendmmsg calls", pkts, calls)
+	if calls == 0 || pkts < 10*calls {
+		t.Errorf("%d packets in %d sendmmsg calls: want at least 10 a call with 50 viewers", pkts, calls)
+	}
 	if len(st.Sessions) != 50 {
 		t.Fatalf("status lists %d sessions, want 50", len(st.Sessions))
 	}

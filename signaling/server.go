@@ -174,6 +174,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	}
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	s.fan = newFanout(o.Source, s.log)
+	s.fan.batch = port.batch
 	if o.Adaptation.enabled() {
 		s.adapt = newAdaptation(o.Adaptation, log.With("part", "adaptation"))
 		s.fan.tick = s.adapt.tick

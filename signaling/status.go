@@ -34,6 +34,10 @@ type sessionStatus struct {
 type iceStatus struct {
 	Port            int      `json:"port"`
 	AdditionalHosts []string `json:"additional_hosts"`
+	// SendCalls sendmmsg calls sent BatchedPackets packets of access
+	// units (batchsend.go); packets sent one by one are not counted.
+	SendCalls      uint64 `json:"send_calls"`
+	BatchedPackets uint64 `json:"batched_packets"`
 }
 
 type streamStatus struct {
