@@ -33,3 +33,9 @@ func (ss *session) watchPair(t *webrtc.ICETransport) {
 		})
 	})
 }
+
+// onTCP reports whether the viewer's media flows over ICE-TCP.
+func (ss *session) onTCP() bool {
+	p := ss.pair.Load()
+	return p != nil && p.Protocol == "tcp"
+}

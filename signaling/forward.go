@@ -65,7 +65,12 @@ func (ss *session) forward(sub *subscriber) {
 				}
 				offset = first - nextOut
 			}
-			paced := false
+			// An ICE-TCP write may block: such a viewer must not hold the
+			// others' batch (batchsend.go), so it leaves it at once.
+			released := ss.onTCP()
+			if released {
+				b.writes.release(1)
+			}
 			for i, p := range b.pkts {
 				cp = *p
 				cp.Extensions = exts[:0]
@@ -87,8 +92,8 @@ func (ss *session) forward(sub *subscriber) {
 				nextOut = cp.SequenceNumber + 1
 				lastIn = p.SequenceNumber
 				if d := sub.gate.pace(rtpHeaderLen + len(p.Payload)); d > 0 {
-					if !paced { // spread out: not part of the AU's batch
-						paced = true
+					if !released { // spread out: not part of the AU's batch
+						released = true
 						b.writes.release(1)
 					}
 					if pacer == nil {
@@ -103,7 +108,7 @@ func (ss *session) forward(sub *subscriber) {
 					}
 				}
 			}
-			if !paced {
+			if !released {
 				b.writes.release(1)
 			}
 		}
