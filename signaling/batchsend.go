@@ -37,7 +37,6 @@ type batchConn struct {
 	mu   sync.Mutex
 	msgs []ipv4.Message
 	bufs [][]byte  // payload storage, reused
-	oob  [][]byte  // unused, one nil per message
 	sent sendStats // under mu
 }
 

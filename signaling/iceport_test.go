@@ -2,7 +2,6 @@ package signaling
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -42,16 +41,7 @@ type iceStatusDoc struct {
 
 func getICEStatus(t *testing.T, base string) iceStatusDoc {
 	t.Helper()
-	resp, err := http.Get(base + "/api/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var st iceStatusDoc
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return getJSON[iceStatusDoc](t, base+"/api/status")
 }
 
 // udpPorts lists the local ports of this process's UDP sockets, as ss

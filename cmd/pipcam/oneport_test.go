@@ -50,12 +50,18 @@ type iceDoc struct {
 
 func iceStatusOf(t *testing.T, base string) iceDoc {
 	t.Helper()
+	return statusAs[iceDoc](t, base)
+}
+
+// statusAs reads /api/status into a T that names the fields it needs.
+func statusAs[T any](t *testing.T, base string) T {
+	t.Helper()
+	var st T
 	resp, err := http.Get(base + "/api/status")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var st iceDoc
 	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
 		t.Fatal(err)
 	}
