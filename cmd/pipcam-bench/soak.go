@@ -29,7 +29,7 @@ func runSoak(bin string, length time.Duration, sb *scoreboard) error {
 		return err
 	}
 	defer traced.stop()
-	time.Sleep(5 * time.Second)                           // warm-up: encoder, pools and heap settle
+	time.Sleep(5 * time.Second)                            // warm-up: encoder, pools and heap settle
 	if _, err := bufferGrowth(traced.base()); err != nil { // starts the count
 		return err
 	}
