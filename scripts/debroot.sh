@@ -52,7 +52,23 @@ if [ "$arch" != "$(dpkg --print-architecture)" ]; then
 	fi
 fi
 
-rm -rf "$dir" "$dir.tmp"
+# A debootstrap cut off mid-way (a killed CI run, a restarted machine)
+# leaves its /proc, /sys or /dev mounted inside the root, and rm cannot
+# remove those: unmount whatever lies under a root before removing it.
+unmount_under() {
+	local m
+	# Deepest first; mountinfo's 5th field is the mount point.
+	for m in $(awk -v d="$1/" 'index($5 "/", d) == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
+		umount "$m" 2>/dev/null || umount -l "$m"
+	done
+}
+clear_root() {
+	unmount_under "$1"
+	rm -rf "$1"
+}
+
+clear_root "$dir"
+clear_root "$dir.tmp"
 mkdir -p "$(dirname "$dir")"
 log=$dir.log
 echo "debootstrap $kind root for $arch into $dir (log: $log)" >&2
@@ -64,7 +80,7 @@ for attempt in 1 2 3; do
 	fi
 	echo "debootstrap attempt $attempt failed (tail of $log):" >&2
 	tail -n 5 "$log" >&2
-	rm -rf "$dir.tmp"
+	clear_root "$dir.tmp"
 	if [ $attempt -eq 3 ]; then exit 1; fi
 	sleep $((attempt * 10))
 done

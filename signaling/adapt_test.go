@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -60,6 +61,38 @@ func TestAdapterFollowsTheWeakestDownAtOnceUpAfterAHold(t *testing.T) {
 	}
 	if last := ds[len(ds)-1]; last.kbps != 400 {
 		t.Fatalf("after the hold: target %d, want 400", last.kbps)
+	}
+}
+
+// A link that has cleared: GCC's estimate grows 8 % a second from 120
+// kbit/s. The first step up waits the full hold; later ones follow the
+// estimate at climbHold, so the target is never far behind it.
+func TestAdapterFollowsAClimb(t *testing.T) {
+	var script [][]viewerEstimate
+	for i := 0; i < 300; i++ {
+		kbps := int(120 * math.Pow(1.08, float64(i)/10))
+		script = append(script, []viewerEstimate{est("a", kbps)})
+	}
+	ds := runPolicy(testPolicy, false, script)
+	first := -1
+	for i := 1; i < len(ds); i++ {
+		if ds[i].kbps > ds[i-1].kbps {
+			first = i
+			break
+		}
+	}
+	if first < int(upHold/(100*time.Millisecond)) {
+		t.Fatalf("first step up at step %d, before the hold", first)
+	}
+	for i := first + 10; i < len(ds); i++ {
+		est := script[i][0].kbps
+		want := min(int(float64(est)*headroom), 400)
+		if ds[i].kbps < want*8/10 {
+			t.Fatalf("step %d: target %d while the estimate is %d (want at least %d): it lags the climb", i, ds[i].kbps, est, want*8/10)
+		}
+	}
+	if ds[len(ds)-1].kbps != 400 {
+		t.Fatalf("target %d at the end of the climb, want 400", ds[len(ds)-1].kbps)
 	}
 }
 

@@ -174,6 +174,9 @@ func waitTarget(t *testing.T, base string, within time.Duration, slow *netem.Rem
 			return time.Now()
 		}
 		seen = append(seen, st.Stream.TargetKbps)
+		if os.Getenv("PIPCAM_TEST_LOG") != "" {
+			t.Logf("target %d %q sessions %+v", st.Stream.TargetKbps, st.Stream.Adaptation, st.Sessions)
+		}
 		if exited, msg := slow.Exited(); exited {
 			t.Fatalf("the weak viewer ended: %s", msg)
 		}

@@ -6,11 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"slices"
 	"time"
+
+	"github.com/pipcam/pipcam/internal/gcodeupload"
 )
 
 // API makes one request to Moonraker with the API key and returns the
@@ -53,23 +54,10 @@ func (s *Server) do(req *http.Request) (json.RawMessage, error) {
 // Upload stores G-code as name in Moonraker's gcodes root, and waits for
 // Moonraker to have read its metadata (the slicer's estimate).
 func (s *Server) Upload(ctx context.Context, name string, gcode []byte) error {
-	var body bytes.Buffer
-	w := multipart.NewWriter(&body)
-	part, err := w.CreateFormFile("file", name)
-	if err == nil {
-		_, err = part.Write(gcode)
-	}
-	if err == nil {
-		err = w.Close()
-	}
+	req, err := gcodeupload.NewRequest(ctx, s.URL+"/server/files/upload", name, gcode)
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+"/server/files/upload", &body)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", w.FormDataContentType())
 	if _, err := s.do(req); err != nil {
 		return fmt.Errorf("upload %s: %w", name, err)
 	}

@@ -6,10 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/pipcam/pipcam/internal/gcodeupload"
 )
 
 // API makes one request to OctoPrint's API with the admin's key (body,
@@ -69,23 +70,10 @@ func (s *Server) Connect(ctx context.Context) error {
 
 // Upload stores G-code as name in OctoPrint's local storage.
 func (s *Server) Upload(ctx context.Context, name string, gcode []byte) error {
-	var body bytes.Buffer
-	w := multipart.NewWriter(&body)
-	part, err := w.CreateFormFile("file", name)
-	if err == nil {
-		_, err = part.Write(gcode)
-	}
-	if err == nil {
-		err = w.Close()
-	}
+	req, err := gcodeupload.NewRequest(ctx, s.URL+"/api/files/local", name, gcode)
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+"/api/files/local", &body)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", w.FormDataContentType())
 	if _, err := s.do(req, false, http.StatusCreated); err != nil {
 		return fmt.Errorf("upload %s: %w", name, err)
 	}
