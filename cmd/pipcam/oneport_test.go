@@ -13,21 +13,29 @@ import (
 	"github.com/pipcam/pipcam/internal/netem"
 )
 
-// behindNamespace starts a daemon with cfg reachable from a fresh network
-// namespace and returns the link, the base URL and the daemon's ICE port.
-func behindNamespace(t *testing.T, name string, subnet int, cfg *configs.Config) (*netem.Link, string, int) {
+// namespaceLink makes a network namespace joined to this one (root only;
+// skipped in -short), removed when the test ends.
+func namespaceLink(t *testing.T, name string, subnet int) *netem.Link {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("network namespaces: not in -short")
 	}
 	if os.Geteuid() != 0 {
-		t.Fatal("the namespace tests need root (network namespaces, nft): run make test as root")
+		t.Fatal("the namespace tests need root (network namespaces, tc, nft): run make test as root")
 	}
 	link, err := netem.New(name, subnet)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = link.Close() })
+	return link
+}
+
+// behindNamespace starts a daemon with cfg reachable from a fresh network
+// namespace and returns the link, the base URL and the daemon's ICE port.
+func behindNamespace(t *testing.T, name string, subnet int, cfg *configs.Config) (*netem.Link, string, int) {
+	t.Helper()
+	link := namespaceLink(t, name, subnet)
 	cfg.HTTP.Listen = link.HostIP + ":0"
 	d := startTestDaemon(t, cfg)
 	base := "http://" + d.HTTPAddr()
