@@ -65,9 +65,10 @@ func (ss *session) forward(sub *subscriber) {
 				}
 				offset = first - nextOut
 			}
-			// An ICE-TCP write may block: such a viewer must not hold the
-			// others' batch (batchsend.go), so it leaves it at once.
-			released := ss.onTCP()
+			// An ICE-TCP write may block, and a keyframes-only viewer
+			// spreads its packets out: neither may hold the others' batch
+			// (batchsend.go), so they leave it at once.
+			released := ss.onTCP() || sub.gate.keyOnly()
 			if released {
 				b.writes.release(1)
 			}
