@@ -9,6 +9,9 @@ import (
 	"github.com/go-gst/go-gst/gst"
 )
 
+// busTypes are the messages watchBus handles; notifyBus drops the rest.
+const busTypes = gst.MessageError | gst.MessageWarning | gst.MessageEOS
+
 // watchBus reads the mixer pipeline's bus. Every error is recorded for
 // /api/status. Before the first picture an error stops start-up; after it,
 // an error or end-of-stream ends the run and the Graph builds a new one.
@@ -17,22 +20,30 @@ import (
 func (r *run) watchBus(ctx context.Context) {
 	defer r.wg.Done()
 	bus := r.pipeline.GetPipelineBus()
-	for ctx.Err() == nil {
-		msg := bus.TimedPopFiltered(gst.ClockTime(pollInterval), gst.MessageError|gst.MessageWarning|gst.MessageEOS)
-		if msg == nil {
-			continue
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.busWake: // wake.go
 		}
-		switch msg.Type() {
-		case gst.MessageError:
-			gerr := msg.ParseError()
-			r.onError(msg.Source(), gerr.Error(), gerr.DebugString())
-		case gst.MessageWarning:
-			w := msg.ParseWarning()
-			r.g.log.Warn("graph warning", "element", msg.Source(), "warning", w.Error(), "debug", w.DebugString())
-		case gst.MessageEOS:
-			r.g.log.Warn("graph reached end of stream")
-			r.fail(errors.New("the graph reached end of stream"))
+		for msg := bus.TimedPopFiltered(0, busTypes); msg != nil; msg = bus.TimedPopFiltered(0, busTypes) {
+			r.onBusMessage(msg)
 		}
+	}
+}
+
+// onBusMessage handles one error, warning or end of stream.
+func (r *run) onBusMessage(msg *gst.Message) {
+	switch msg.Type() {
+	case gst.MessageError:
+		gerr := msg.ParseError()
+		r.onError(msg.Source(), gerr.Error(), gerr.DebugString())
+	case gst.MessageWarning:
+		w := msg.ParseWarning()
+		r.g.log.Warn("graph warning", "element", msg.Source(), "warning", w.Error(), "debug", w.DebugString())
+	case gst.MessageEOS:
+		r.g.log.Warn("graph reached end of stream")
+		r.fail(errors.New("the graph reached end of stream"))
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 	"github.com/pipcam/pipcam/media"
 )
 
-// pollInterval bounds how long the pull and bus loops block, so they notice
+// pollInterval bounds how long the JPEG pull loop blocks, so it notices
 // Close promptly.
 const pollInterval = 100 * time.Millisecond
 
@@ -31,46 +31,52 @@ func (r *run) pullAccessUnits(ctx context.Context) {
 	g := r.g
 	frame := time.Second / time.Duration(max(g.cfg.Output.Framerate, 1))
 	first := time.Duration(-1)
-	var lastPicture time.Time
 	var wall wallClock
-	for ctx.Err() == nil {
-		asked := time.Now()
-		sample := r.auSink.TryPullSample(gst.ClockTime(pollInterval))
-		if sample == nil {
-			switch {
-			case r.pictures && r.auSink.IsEOS():
-				// The encoded stream ended (every source ended, or one was
-				// sent EOS): this pipeline will make no more pictures.
-				r.fail(errors.New("the encoded stream reached end of stream"))
-				return
-			case r.pictures && time.Since(lastPicture) > stallTimeout:
+	// Armed once pictures flow; each picture pushes it back.
+	stall := time.NewTimer(stallTimeout)
+	defer stall.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-stall.C:
+			if r.pictures {
 				r.fail(fmt.Errorf("%w: none for %s", ErrStalled, stallTimeout))
 				return
-			case time.Since(asked) < pollInterval/10:
-				// Before the appsink is started it answers at once: back
-				// off instead of spinning on its lock while GStreamer
-				// starts it.
-				time.Sleep(pollInterval / 10)
 			}
+			stall.Reset(stallTimeout)
 			continue
+		case <-r.auWake: // wake.go
 		}
-		lastPicture = time.Now()
-		au, running, ok := accessUnit(sample)
-		if !ok {
-			continue
-		}
-		if au.Duration <= 0 {
-			au.Duration = frame
-		}
-		au.Capture = wall.of(r.pipeline, running)
-		if first < 0 {
-			first = max(au.PTS, 0)
-		}
-		au.PTS = r.ptsBase + max(au.PTS-first, 0)
-		g.published(au)
-		if !r.pictures {
-			r.pictures = true
-			close(r.started)
+		for {
+			sample := r.auSink.TryPullSample(0)
+			if sample == nil {
+				if r.pictures && r.auSink.IsEOS() {
+					// The encoded stream ended (every source ended, or one
+					// was sent EOS): this pipeline will make no more pictures.
+					r.fail(errors.New("the encoded stream reached end of stream"))
+					return
+				}
+				break
+			}
+			stall.Reset(stallTimeout)
+			au, running, ok := accessUnit(sample)
+			if !ok {
+				continue
+			}
+			if au.Duration <= 0 {
+				au.Duration = frame
+			}
+			au.Capture = wall.of(r.pipeline, running)
+			if first < 0 {
+				first = max(au.PTS, 0)
+			}
+			au.PTS = r.ptsBase + max(au.PTS-first, 0)
+			g.published(au)
+			if !r.pictures {
+				r.pictures = true
+				close(r.started)
+			}
 		}
 	}
 }

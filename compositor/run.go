@@ -24,6 +24,9 @@ type run struct {
 	flvMux   *gst.Element
 	flvSink  *gst.Element
 	auSink   *app.Sink
+	// auWake and busWake say there is a sample or a bus message to take
+	// (wake.go).
+	auWake, busWake notifier
 	// The JPEG branch (nil when turned off); the Graph's snapshotter
 	// attaches to it once the run plays.
 	jpegValve, jpegSink *gst.Element
@@ -59,6 +62,10 @@ func (g *Graph) startRun(ctx context.Context, ptsBase time.Duration) (*run, erro
 	if err := r.lookupElements(); err != nil {
 		return nil, err
 	}
+	r.auWake, r.busWake = newNotifier(), newNotifier()
+	notifySamples(r.auSink, r.auWake)
+	notifyBus(pipeline.GetPipelineBus(), busTypes, r.busWake)
+	r.busWake.notify() // what was posted before the handler: pop it
 	if err := g.applySettings(r); err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ func (c Config) Clone() *Config {
 	for i := range c.WebRTC.ICEServers {
 		c.WebRTC.ICEServers[i].URLs = slices.Clone(c.WebRTC.ICEServers[i].URLs)
 	}
+	c.WebRTC.AdditionalHosts = slices.Clone(c.WebRTC.AdditionalHosts)
 	c.Push.Destinations = slices.Clone(c.Push.Destinations)
 	return &c
 }

@@ -142,6 +142,12 @@ type WebRTC struct {
 	// camera-streamer client sends in its request (camera-streamer's
 	// disable_client_ice).
 	IgnoreClientICEServers bool `yaml:"ignore_client_ice_servers"`
+	// ICEPort is the one UDP port, and ICE-TCP port of the same number,
+	// that every viewer's media flows through (0: a free one).
+	ICEPort ICEPort `yaml:"ice_port"`
+	// AdditionalHosts are advertised as host candidates on ICEPort besides
+	// the host's own addresses: a port forward's public address, a name.
+	AdditionalHosts []AdditionalHost `yaml:"additional_hosts"`
 }
 
 // ICEServer is a STUN or TURN server handed to peers.

@@ -18,6 +18,7 @@ func (c *Config) problems() []*FieldError {
 	errs = append(errs, listenProblems(c.HTTP, c.FLV)...)
 	errs = append(errs, prefixed("http", c.HTTP.problems())...)
 	errs = append(errs, prefixed("webrtc", c.WebRTC.problems())...)
+	errs = append(errs, icePortProblems(c.WebRTC, c.HTTP, c.FLV)...)
 	if err := c.HTTP.TokenFile.check(); err != nil {
 		errs = append(errs, &FieldError{Field: "http.token_file", Err: err})
 	}

@@ -68,7 +68,7 @@ type peerAPI struct {
 // ccSettings bound each viewer's estimator (bit/s).
 type ccSettings struct{ initial, min, max int }
 
-func newPeerAPI(stunWait time.Duration, cc *ccSettings, tweak func(*webrtc.SettingEngine)) (*peerAPI, error) {
+func newPeerAPI(stunWait time.Duration, cc *ccSettings, port, tweak func(*webrtc.SettingEngine)) (*peerAPI, error) {
 	me := &webrtc.MediaEngine{}
 	if err := me.RegisterCodec(webrtc.RTPCodecParameters{
 		RTPCodecCapability: h264Codec,
@@ -140,6 +140,8 @@ func newPeerAPI(stunWait time.Duration, cc *ccSettings, tweak func(*webrtc.Setti
 	// gets this long to answer before the offer goes out without its
 	// server-reflexive candidate.
 	se.SetSTUNGatherTimeout(stunWait)
+	// Every peer on the one ICE port (iceport.go).
+	port(&se)
 	if tweak != nil {
 		tweak(&se)
 	}

@@ -27,8 +27,9 @@ const (
 type auPackets struct {
 	pkts     []*rtp.Packet
 	keyframe bool
-	size     int    // bytes of the access unit
-	capture  []byte // abs-capture-time extension payload (nil: unknown)
+	size     int      // bytes of the access unit
+	capture  []byte   // abs-capture-time extension payload (nil: unknown)
+	writes   auWrites // viewers still writing it (batchsend.go)
 }
 
 // subscriber is one viewer's bounded queue. waiting is touched only under
@@ -60,6 +61,9 @@ type fanout struct {
 	// tick, if set, is called for each access unit with the number of
 	// viewers (bandwidth adaptation's clock). Set before run.
 	tick func(now time.Time, viewers int)
+	// batch, if set, sends each AU's packets to every viewer in one go.
+	// Set before run.
+	batch *batchConn
 
 	meter     meter
 	aus       atomic.Uint64
@@ -114,6 +118,15 @@ func (f *fanout) remove(sub *subscriber) {
 	f.mu.Lock()
 	delete(f.subs, sub)
 	f.mu.Unlock()
+	// What it had queued will never be written: let the AUs finish.
+	for {
+		select {
+		case b := <-sub.ch:
+			b.writes.release(1)
+		default:
+			return
+		}
+	}
 }
 
 func (f *fanout) viewers() int {
@@ -145,6 +158,8 @@ func (f *fanout) publish(au media.AccessUnit, now time.Time) {
 	}
 	wantKey := false
 	f.mu.Lock()
+	batch.writes.start(f.batch, len(f.subs))
+	queued := 0
 	for sub := range f.subs {
 		if !sub.gate.admit(now, batch.keyframe, batch.size) {
 			sub.waiting = true // every frame again starts at a keyframe
@@ -156,6 +171,7 @@ func (f *fanout) publish(au media.AccessUnit, now time.Time) {
 		select {
 		case sub.ch <- batch:
 			sub.waiting = false
+			queued++
 		default:
 			// Full queue: this viewer loses frames until the next keyframe;
 			// nobody else notices.
@@ -167,6 +183,7 @@ func (f *fanout) publish(au media.AccessUnit, now time.Time) {
 			f.drops.Add(1)
 		}
 	}
+	batch.writes.release(len(f.subs) - queued)
 	f.mu.Unlock()
 	if wantKey {
 		f.src.RequestKeyframe()

@@ -2,8 +2,6 @@ package signaling
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -68,16 +66,7 @@ type statusDoc struct {
 
 func getStatus(t *testing.T, base string) statusDoc {
 	t.Helper()
-	resp, err := http.Get(base + "/api/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var st statusDoc
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return getJSON[statusDoc](t, base+"/api/status")
 }
 
 func dialWatch(t *testing.T, base string, o viewer.Options) *viewer.Viewer {

@@ -65,6 +65,13 @@ func (ss *session) forward(sub *subscriber) {
 				}
 				offset = first - nextOut
 			}
+			// An ICE-TCP write may block, and a keyframes-only viewer
+			// spreads its packets out: neither may hold the others' batch
+			// (batchsend.go), so they leave it at once.
+			released := ss.onTCP() || sub.gate.keyOnly()
+			if released {
+				b.writes.release(1)
+			}
 			for i, p := range b.pkts {
 				cp = *p
 				cp.Extensions = exts[:0]
@@ -86,6 +93,10 @@ func (ss *session) forward(sub *subscriber) {
 				nextOut = cp.SequenceNumber + 1
 				lastIn = p.SequenceNumber
 				if d := sub.gate.pace(rtpHeaderLen + len(p.Payload)); d > 0 {
+					if !released { // spread out: not part of the AU's batch
+						released = true
+						b.writes.release(1)
+					}
 					if pacer == nil {
 						pacer = time.NewTimer(d)
 					} else {
@@ -97,6 +108,9 @@ func (ss *session) forward(sub *subscriber) {
 					case <-pacer.C:
 					}
 				}
+			}
+			if !released {
+				b.writes.release(1)
 			}
 		}
 	}

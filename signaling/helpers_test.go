@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -48,6 +49,21 @@ func startServer(t testing.TB, src VideoSource, mod func(*Options)) (*Server, *h
 		s.Close()
 	})
 	return s, hs
+}
+
+// getJSON GETs url and decodes its JSON body as a T.
+func getJSON[T any](t testing.TB, url string) T {
+	t.Helper()
+	var v T
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		t.Fatalf("%s: %v", url, err)
+	}
+	return v
 }
 
 // waitFor polls cond until it is true or the deadline passes.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/cors"
+	"github.com/pion/logging"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/pipcam/pipcam/configs"
@@ -92,6 +93,7 @@ type Server struct {
 	opts    Options
 	log     *slog.Logger
 	peers   *peerAPI
+	ice     *icePort
 	fan     *fanout
 	adapt   *adaptation // nil: no bandwidth adaptation
 	rejects rejectLog
@@ -151,21 +153,28 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		o.QueueAUs = 32
 	}
 	o.Timeouts = o.Timeouts.withDefaults()
-	peers, err := newPeerAPI(o.STUNWait, o.Adaptation.ccSettings(), o.SettingEngine)
+	log := o.Logger.With("component", "signaling")
+	port, err := listenICE(int(o.WebRTC.ICEPort), o.WebRTC.AdditionalHosts, logging.NewDefaultLoggerFactory(), log)
 	if err != nil {
+		return nil, fmt.Errorf("signaling: %w", err)
+	}
+	peers, err := newPeerAPI(o.STUNWait, o.Adaptation.ccSettings(), port.apply, o.SettingEngine)
+	if err != nil {
+		_ = port.Close()
 		return nil, fmt.Errorf("signaling: create WebRTC API: %w", err)
 	}
-	log := o.Logger.With("component", "signaling")
 	s := &Server{
 		opts:      o,
 		log:       log,
 		peers:     peers,
+		ice:       port,
 		rejects:   rejectLog{log: log, t: newThrottle(rejectLogWindow, rejectLogBurst), now: time.Now},
 		sessions:  map[string]*session{},
 		pendingBy: map[string]int{},
 	}
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	s.fan = newFanout(o.Source, s.log)
+	s.fan.batch = port.batch
 	if o.Adaptation.enabled() {
 		s.adapt = newAdaptation(o.Adaptation, log.With("part", "adaptation"))
 		s.fan.tick = s.adapt.tick
@@ -206,6 +215,9 @@ func (s *Server) Close() {
 	s.cancel()
 	s.closeSessions()
 	s.wg.Wait()
+	if err := s.ice.Close(); err != nil {
+		s.log.Warn("close ICE port", "err", err)
+	}
 }
 
 // forwarding lists the sessions that are receiving media.

@@ -53,7 +53,8 @@ type session struct {
 	sub         *subscriber
 	wg          sync.WaitGroup
 
-	bw bandwidth // the viewer's link, from its congestion feedback
+	bw   bandwidth                     // the viewer's link, from its congestion feedback
+	pair atomic.Pointer[candidatePair] // selected ICE pair (candidatepair.go)
 
 	bytesSent, packetsSent, keyRequests atomic.Uint64
 	slow                                *throttle // "viewer is slow" lines
@@ -126,6 +127,7 @@ func (ss *session) setup() error {
 		return fmt.Errorf("add video transceiver: %w", err)
 	}
 	ss.sender = tr.Sender()
+	ss.watchPair(ss.sender.Transport().ICETransport())
 	pc.OnConnectionStateChange(ss.onState)
 	ss.spawn(ss.readRTCP)
 	return nil

@@ -7,7 +7,7 @@ import (
 )
 
 // The fixed keys of /api/status; Options.Reports add one key each.
-var statusKeys = []string{"viewers", "sessions", "stream"}
+var statusKeys = []string{"viewers", "sessions", "stream", "ice"}
 
 type sessionStatus struct {
 	ID               string    `json:"id"` // first 8 characters
@@ -25,6 +25,19 @@ type sessionStatus struct {
 	EstimateSource string `json:"estimate_source"`
 	// Receiving is "every frame", or "keyframes only: <why>".
 	Receiving string `json:"receiving"`
+	// CandidatePair is the ICE path in use (nil before one is chosen).
+	CandidatePair *candidatePair `json:"candidate_pair"`
+}
+
+// iceStatus is the one ICE port (UDP and ICE-TCP) and what is advertised
+// on it besides the host's addresses.
+type iceStatus struct {
+	Port            int      `json:"port"`
+	AdditionalHosts []string `json:"additional_hosts"`
+	// SendCalls sendmmsg calls sent BatchedPackets packets of access
+	// units (batchsend.go); packets sent one by one are not counted.
+	SendCalls      uint64 `json:"send_calls"`
+	BatchedPackets uint64 `json:"batched_packets"`
 }
 
 type streamStatus struct {
@@ -98,6 +111,7 @@ func (ss *session) status(d *decision) sessionStatus {
 		Packets:          ss.packetsSent.Load(),
 		Drops:            drops,
 		KeyframeRequests: ss.keyRequests.Load(),
+		CandidatePair:    ss.pair.Load(),
 	}
 }
 
@@ -130,6 +144,7 @@ func (s *Server) onStatus(w http.ResponseWriter, _ *http.Request) {
 		"viewers":  st.Viewers,
 		"sessions": sessions,
 		"stream":   stream,
+		"ice":      s.ice.status(),
 	}
 	for name, r := range s.opts.Reports {
 		rep[name] = r.Status()

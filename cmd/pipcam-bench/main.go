@@ -32,7 +32,7 @@ import (
 // stdout at the end.
 var progress io.Writer = os.Stderr
 
-var sections = []string{"size", "latency", "join", "load", "jpeg", "overlay", "moonraker", "cameras", "outputs", "soak"}
+var sections = []string{"size", "latency", "join", "load", "fixed", "jpeg", "overlay", "moonraker", "cameras", "outputs", "soak"}
 
 func main() {
 	netem.MaybeRunViewer() // this binary again, as the viewer inside a namespace
@@ -44,6 +44,7 @@ func main() {
 	rounds := flag.Int("rounds", 3, "alternating rounds of the load section")
 	soak := flag.Duration("soak", 10*time.Minute, "how long the 30 fps soak runs (0: skip it)")
 	flag.StringVar(&extraYAML, "yaml", "", "settings added to every daemon's config (YAML, e.g. to compare with encoder.adaptive off)")
+	before := flag.String("before", "", "an earlier pipcam binary the fixed section measures beside -pipcam")
 	only := flag.String("only", "", "comma-separated sections to run: "+strings.Join(sections, ", ")+" (default: all)")
 	flag.Parse()
 
@@ -78,6 +79,7 @@ func main() {
 		{"latency", func() error { return runLatency(*bin, &sb) }},
 		{"join", func() error { return runJoin(*bin, *joins, &sb) }},
 		{"load", func() error { return runLoad(*bin, plan, &sb) }},
+		{"fixed", func() error { return runFixed(*bin, *before, *rounds, *window, &sb) }},
 		{"jpeg", func() error { return measureJPEG(*bin, *rounds, *window, &sb) }},
 		{"overlay", func() error { return runOverlay(*bin, *rounds, *window, &sb) }},
 		{"moonraker", func() error { return moonrakerToPicture(*bin, 10, &sb) }},

@@ -30,6 +30,7 @@ func testConfig() *configs.Config {
 	cfg.Encoder.Element = configs.EncoderX264
 	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.FLV.Listen = "127.0.0.1:0"
+	cfg.WebRTC.ICEPort = 0 // daemons run side by side: a free port each
 	return cfg
 }
 

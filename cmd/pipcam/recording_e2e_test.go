@@ -207,6 +207,7 @@ func killMidPrint(ctx context.Context, t *testing.T, op *octoprinttest.Server) {
 encoder: {element: x264enc}
 http: {listen: %q, token_file: %q}
 flv: {listen: "127.0.0.1:0"}
+webrtc: {ice_port: 0}
 printer: {type: octoprint, url: %q, api_key: %q}
 recording: {enabled: true, dir: %q}
 `, httpAddr, filepath.Join(dir, "token"), op.URL, op.APIKey, recDir)

@@ -116,17 +116,7 @@ type lab struct {
 
 func behindLink(t *testing.T, name string, subnet int, p netem.Profile, cfg *configs.Config) lab {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("network namespaces and a minute of streaming: not in -short")
-	}
-	if os.Geteuid() != 0 {
-		t.Fatal("the weak-link tests need root (network namespaces, tc, nft): run make test as root")
-	}
-	link, err := netem.New(name, subnet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = link.Close() })
+	link := namespaceLink(t, name, subnet) // oneport_test.go
 	if err := link.Apply(p); err != nil {
 		t.Fatal(err)
 	}

@@ -114,18 +114,10 @@ func (l *Link) SetLoss(percent int) error {
 		return nil
 	}
 	rule := fmt.Sprintf("meta l4proto udp numgen random mod 100 < %d drop", percent)
-	script := strings.Join([]string{
-		"table inet netem {",
-		"  chain in { type filter hook input priority 0; iifname " + l.nsIf + " " + rule + "; }",
-		"  chain out { type filter hook output priority 0; oifname " + l.nsIf + " " + rule + "; }",
-		"}",
-	}, "\n")
-	cmd := exec.Command("ip", "netns", "exec", l.Name, "nft", "-f", "-")
-	cmd.Stdin = strings.NewReader(script)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("nft in %s: %w: %s", l.Name, err, bytes.TrimSpace(out))
-	}
-	return nil
+	return l.nftScript("table inet netem {",
+		"  chain in { type filter hook input priority 0; iifname "+l.nsIf+" "+rule+"; }",
+		"  chain out { type filter hook output priority 0; oifname "+l.nsIf+" "+rule+"; }",
+		"}")
 }
 
 func (l *Link) nft(args ...string) error {

@@ -28,6 +28,8 @@ type viewerJob struct {
 	ServerIP string        `json:"serverIP"` // its address on the link
 	ListenIP string        `json:"listenIP"` // the namespace's address
 	Delay    time.Duration `json:"delay"`    // one way, towards the viewer
+	Direct   bool          `json:"direct"`   // no relay (ViewerOptions)
+	TCPOnly  bool          `json:"tcpOnly"`
 }
 
 // Record is one access unit the viewer in the namespace received.
@@ -37,6 +39,9 @@ type Record struct {
 	Keyframe bool          `json:"key"`
 	RefLost  bool          `json:"refLost"` // a decoder would show it damaged
 	Bytes    int           `json:"bytes"`
+	// Pair, on a line of its own (not a picture), is the viewer's selected
+	// ICE pair once it has its first decodable picture.
+	Pair string `json:"pair,omitempty"`
 }
 
 // MaybeRunViewer runs the viewer job when this process is the copy
@@ -68,7 +73,7 @@ func runViewer(job viewerJob, stop io.Reader, out io.Writer) error {
 	var mu sync.Mutex
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	v, err := viewer.DialWHEP(ctx, job.URL, viewer.Options{
+	opts := viewer.Options{
 		Logger:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		RemoteSDP: rs.rewrite,
 		// Only a loopback candidate: the server cannot reach it, and
@@ -82,9 +87,21 @@ func runViewer(job viewerJob, stop io.Reader, out io.Writer) error {
 			defer mu.Unlock()
 			_ = enc.Encode(Record{Arrival: au.Arrival, Latency: au.Latency(), Keyframe: au.Keyframe, RefLost: au.RefLost, Bytes: len(au.Data)})
 		},
-	})
+	}
+	if job.Direct {
+		opts.RemoteSDP = nil
+		opts.SettingEngine = directViewer(job)
+	}
+	v, err := viewer.DialWHEP(ctx, job.URL, opts)
 	if err != nil {
 		return err
+	}
+	if err := v.WaitFirstDecodable(ctx); err == nil {
+		if p, err := v.PeerConnection().SCTP().Transport().ICETransport().GetSelectedCandidatePair(); err == nil && p != nil {
+			mu.Lock()
+			_ = enc.Encode(Record{Pair: p.String()})
+			mu.Unlock()
+		}
 	}
 	_, _ = io.Copy(io.Discard, stop) // until the parent closes our stdin
 	return errors.Join(v.Close(), rs.close())
@@ -98,6 +115,7 @@ type Remote struct {
 
 	mu      sync.Mutex
 	records []Record
+	pair    string
 	stderr  []byte
 }
 
@@ -105,11 +123,16 @@ type Remote struct {
 // (this program again, see MaybeRunViewer), with the link's delay added
 // on the way to it by a relay.
 func (l *Link) StartViewer(baseURL string, delay time.Duration) (*Remote, error) {
+	return l.StartViewerWith(baseURL, ViewerOptions{Delay: delay})
+}
+
+// StartViewerWith is StartViewer with options.
+func (l *Link) StartViewerWith(baseURL string, o ViewerOptions) (*Remote, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("find this program: %w", err)
 	}
-	job, _ := json.Marshal(viewerJob{URL: baseURL, ServerIP: l.HostIP, ListenIP: l.NSIP, Delay: delay})
+	job, _ := json.Marshal(viewerJob{URL: baseURL, ServerIP: l.HostIP, ListenIP: l.NSIP, Delay: o.Delay, Direct: o.Direct, TCPOnly: o.TCPOnly})
 	cmd := l.Command(context.Background(), self, "-test.run=^$") // a test binary runs nothing else
 	cmd.Env = append(os.Environ(), viewerEnv+"="+string(job))
 	r := &Remote{cmd: cmd, done: make(chan struct{})}
@@ -131,7 +154,11 @@ func (l *Link) StartViewer(baseURL string, delay time.Duration) (*Remote, error)
 			var rec Record
 			if json.Unmarshal(sc.Bytes(), &rec) == nil {
 				r.mu.Lock()
-				r.records = append(r.records, rec)
+				if rec.Pair != "" {
+					r.pair = rec.Pair
+				} else {
+					r.records = append(r.records, rec)
+				}
 				r.mu.Unlock()
 			}
 		}
@@ -148,6 +175,14 @@ func (s *stderrSink) Write(p []byte) (int, error) {
 		s.stderr = append(s.stderr, p...)
 	}
 	return len(p), nil
+}
+
+// Pair is the viewer's selected ICE pair ("" until its first decodable
+// picture), in pion's words.
+func (r *Remote) Pair() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.pair
 }
 
 // Records is what arrived so far.
