@@ -200,6 +200,11 @@ func ocr(t *testing.T, v *viewer.Viewer, w, h int) string {
 	if err != nil || len(out) < w*h*3 {
 		t.Fatalf("decode: %v (%d bytes)", err, len(out))
 	}
+	// PIPCAM_OCR_DUMP=dir keeps every frame read (raw RGB, w x h), to
+	// work on the reading.
+	if d := os.Getenv("PIPCAM_OCR_DUMP"); d != "" {
+		_ = os.WriteFile(filepath.Join(d, fmt.Sprintf("%d.rgb", time.Now().UnixNano())), out[len(out)-w*h*3:], 0o644)
+	}
 	return readOverlayLine(t, out[len(out)-w*h*3:], w)
 }
 
@@ -208,18 +213,28 @@ func ocr(t *testing.T, v *viewer.Viewer, w, h int) string {
 func readOverlayLine(t *testing.T, frame []byte, w int) string {
 	t.Helper()
 	// The text line: white glyphs on the shaded box. Tesseract reads dark
-	// text on white best: threshold on brightness, invert, scale up 3x.
-	const lineH, scale = 34, 3
+	// text on white best: the line's brightness is scaled up 4x smoothly
+	// (bilinear: blocky glyphs made it read a 5 as a 9, "16s" as "165"),
+	// inverted, and stretched so that the shaded box is white and the
+	// glyphs' cores black, their anti-aliased edges grey between.
+	const lineH, scale = 34, 4
+	const dark, bright = 120, 230 // the stretch: box and glyph brightness
+	lum := func(x, y int) float64 {
+		i := (y*w + x) * 3
+		return (299*float64(frame[i]) + 587*float64(frame[i+1]) + 114*float64(frame[i+2])) / 1000
+	}
 	img := image.NewGray(image.Rect(0, 0, w*scale, lineH*scale))
 	for y := 0; y < lineH*scale; y++ {
+		fy := max((float64(y)+0.5)/scale-0.5, 0)
+		y0 := int(fy)
+		y1, ay := min(y0+1, lineH-1), fy-float64(y0)
 		for x := 0; x < w*scale; x++ {
-			i := ((y/scale)*w + x/scale) * 3
-			lum := (299*int(frame[i]) + 587*int(frame[i+1]) + 114*int(frame[i+2])) / 1000
-			c := uint8(255)
-			if lum > 200 {
-				c = 0
-			}
-			img.SetGray(x, y, color.Gray{Y: c})
+			fx := max((float64(x)+0.5)/scale-0.5, 0)
+			x0 := int(fx)
+			x1, ax := min(x0+1, w-1), fx-float64(x0)
+			v := (1-ay)*((1-ax)*lum(x0, y0)+ax*lum(x1, y0)) + ay*((1-ax)*lum(x0, y1)+ax*lum(x1, y1))
+			c := 255 - (v-dark)*255/(bright-dark)
+			img.SetGray(x, y, color.Gray{Y: uint8(max(0, min(255, c)))})
 		}
 	}
 	file := filepath.Join(t.TempDir(), "line.png")
