@@ -9,6 +9,9 @@ import (
 	"github.com/go-gst/go-gst/gst"
 )
 
+// busSweep is how often watchBus looks at the bus without a wake-up.
+const busSweep = time.Second
+
 // busTypes are the messages watchBus handles; notifyBus drops the rest.
 const busTypes = gst.MessageError | gst.MessageWarning | gst.MessageEOS
 
@@ -20,11 +23,18 @@ const busTypes = gst.MessageError | gst.MessageWarning | gst.MessageEOS
 func (r *run) watchBus(ctx context.Context) {
 	defer r.wg.Done()
 	bus := r.pipeline.GetPipelineBus()
+	// The sync handler's wake-up is the fast path; once a second the loop
+	// looks anyway. One CI run lost an injected error for 30 s (the graph
+	// never rebuilt) with the wake-up alone, and the cause is not found:
+	// an error must never wait on it.
+	sweep := time.NewTicker(busSweep)
+	defer sweep.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-r.busWake: // wake.go
+		case <-sweep.C:
 		}
 		for msg := bus.TimedPopFiltered(0, busTypes); msg != nil; msg = bus.TimedPopFiltered(0, busTypes) {
 			r.onBusMessage(msg)
