@@ -44,8 +44,7 @@ func (g *Graph) SetFramerate(fps int) error {
 // FLVClients is how many FLV clients are connected. They have no
 // congestion feedback and share the one encode, so while any is
 // connected bandwidth adaptation keeps the configured bitrate.
-// (tcpserversink's num-handles is a guint: status.go's flvClients reads
-// it as an int and so always says 0.)
+// (tcpserversink's num-handles is a guint: read as an int it is always 0.)
 func (g *Graph) FLVClients() int {
 	r := g.current()
 	if r == nil {

@@ -68,4 +68,7 @@ func TestCaptureTimeFramerateAndFLVClients(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	if n := g.Status().(Status).FLVClients; n != 1 {
+		t.Fatalf("status says %d FLV clients with one connected", n)
+	}
 }

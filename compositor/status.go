@@ -65,7 +65,7 @@ type SourceStatus struct {
 func (g *Graph) Status() any {
 	req, sent := g.keyframes.stats()
 	subs, dropped := g.fanout.stats()
-	flvPort, flvClients := g.FLVPort(), g.flvClients()
+	flvPort, flvClients := g.FLVPort(), g.FLVClients()
 	var growth *int
 	if n, ok := BufferGrowth(); ok {
 		growth = &n
@@ -111,17 +111,4 @@ func (g *Graph) LastPicture() time.Time {
 		return time.Unix(0, ns)
 	}
 	return time.Time{}
-}
-
-func (g *Graph) flvClients() int {
-	r := g.current()
-	if r == nil {
-		return 0
-	}
-	v, err := r.flvSink.GetProperty("num-handles")
-	if err != nil {
-		return 0
-	}
-	n, _ := v.(int)
-	return n
 }
