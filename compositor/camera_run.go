@@ -194,7 +194,7 @@ func (r *cameraRun) close() {
 	if r.stop != nil {
 		r.stop()
 	}
-	_ = r.pipeline.SetState(gst.StateNull)
+	stopPipeline(r.pipeline)
 }
 
 // injectError posts an error from a named element of the run.

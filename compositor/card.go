@@ -72,7 +72,7 @@ func startCard(cp CameraPlan, text string) (*card, error) {
 	k := &card{pipeline: p, text: t}
 	k.setText(text)
 	if err := p.SetState(gst.StatePlaying); err != nil {
-		_ = p.SetState(gst.StateNull)
+		stopPipeline(p)
 		return nil, fmt.Errorf("start card: %w", err)
 	}
 	return k, nil
@@ -86,4 +86,4 @@ func (k *card) setText(text string) {
 
 // close stops the card. Its sink clears the channel as it stops; the
 // camera's next picture refills it.
-func (k *card) close() { _ = k.pipeline.SetState(gst.StateNull) }
+func (k *card) close() { stopPipeline(k.pipeline) }

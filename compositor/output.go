@@ -248,7 +248,7 @@ func (o *output) stopFeed() {
 func (o *output) close() {
 	o.stopFeed()
 	o.stopBus()
-	_ = o.pipeline.SetState(gst.StateNull)
+	stopPipeline(o.pipeline)
 }
 
 // element returns a named element of the output pipeline.

@@ -151,7 +151,7 @@ func (r *run) close() {
 		r.cancel()
 	}
 	r.wg.Wait()
-	_ = r.pipeline.SetState(gst.StateNull)
+	stopPipeline(r.pipeline)
 }
 
 // fail reports the error that ends this run after start-up (the first one

@@ -73,7 +73,7 @@ func encodeSilence() (silentAudio, error) {
 	if err != nil {
 		return silentAudio{}, fmt.Errorf("encode silence: %w", err)
 	}
-	defer func() { _ = p.SetState(gst.StateNull) }()
+	defer stopPipeline(p)
 	el, err := p.GetElementByName("silence")
 	if err != nil {
 		return silentAudio{}, fmt.Errorf("encode silence: %w", err)

@@ -30,7 +30,7 @@ func probeV4L2(device string) ([]V4L2Mode, error) {
 	if err := p.Add(src); err != nil {
 		return nil, fmt.Errorf("probe %s: %w", device, err)
 	}
-	defer func() { _ = p.SetState(gst.StateNull) }()
+	defer stopPipeline(p)
 	if err := p.SetState(gst.StateReady); err != nil {
 		if msg := p.GetPipelineBus().TimedPopFiltered(0, gst.MessageError); msg != nil {
 			gerr := msg.ParseError()
