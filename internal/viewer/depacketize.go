@@ -251,6 +251,9 @@ func (v *Viewer) readVideo(tr *webrtc.TrackRemote, captureID uint8) {
 		if err != nil {
 			return
 		}
+		if v.opts.OnRTP != nil {
+			v.opts.OnRTP(p)
+		}
 		now := time.Now()
 		v.packets.Add(1)
 		v.bytes.Add(uint64(len(p.Payload)))

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/pipcam/pipcam/media"
@@ -59,6 +60,9 @@ type Options struct {
 	// transport-wide congestion control and reports REMB instead, the
 	// value REMB returns (bit/s), twice a second.
 	REMB func() float32
+	// OnRTP, if set, sees every video RTP packet as it is read, before
+	// reassembly (duplicates and retransmissions included).
+	OnRTP func(*rtp.Packet)
 }
 
 // AU is one received access unit in Annex-B form.
@@ -261,6 +265,21 @@ func (v *Viewer) SendPLI() error {
 	}
 	if err := v.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}}); err != nil {
 		return fmt.Errorf("send PLI: %w", err)
+	}
+	return nil
+}
+
+// SendNACK reports the video packets with these sequence numbers lost.
+func (v *Viewer) SendNACK(seqs ...uint16) error {
+	v.mu.Lock()
+	ssrc := v.videoSSRC
+	v.mu.Unlock()
+	if ssrc == 0 {
+		return errors.New("send NACK: no video track yet")
+	}
+	nack := &rtcp.TransportLayerNack{MediaSSRC: ssrc, Nacks: rtcp.NackPairsFromSequenceNumbers(seqs)}
+	if err := v.pc.WriteRTCP([]rtcp.Packet{nack}); err != nil {
+		return fmt.Errorf("send NACK: %w", err)
 	}
 	return nil
 }
