@@ -9,7 +9,6 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/interceptor/pkg/gcc"
-	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/logging"
@@ -47,8 +46,8 @@ const (
 	iceKeepAlive           = 2 * time.Second
 	// nackHistory is how many sent packets each viewer keeps for NACK
 	// retransmission (a power of two): over a second at 400 kbit/s, far
-	// longer than a LAN or WiFi round trip. Each entry is a payload copy
-	// per viewer, so it is most of a viewer's memory.
+	// longer than a LAN or WiFi round trip. Each entry is a header copy;
+	// the payload is the fan-out's, shared by every viewer (nackshare.go).
 	nackHistory = 64
 )
 
@@ -95,9 +94,9 @@ func newPeerAPI(stunWait time.Duration, cc *ccSettings, port, tweak func(*webrtc
 		}
 		p.shared = append(p.shared, seq)
 	}
-	responder, err := nack.NewResponderInterceptor(nack.ResponderSize(nackHistory))
+	responder, err := newSharedPayloadResponder(nackHistory) // nackshare.go
 	if err != nil {
-		return nil, fmt.Errorf("nack responder: %w", err)
+		return nil, err
 	}
 	p.shared = append(p.shared, responder)
 	receiverReports, err := report.NewReceiverInterceptor()
