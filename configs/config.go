@@ -148,6 +148,8 @@ type WebRTC struct {
 	// AdditionalHosts are advertised as host candidates on ICEPort besides
 	// the host's own addresses: a port forward's public address, a name.
 	AdditionalHosts []AdditionalHost `yaml:"additional_hosts"`
+	// MaxViewers caps the WebRTC viewers at once; one more is told 503.
+	MaxViewers int `yaml:"max_viewers"`
 }
 
 // ICEServer is a STUN or TURN server handed to peers.

@@ -38,7 +38,7 @@ func Default() *Config {
 		Printer: Printer{Type: PrinterNone, URL: "http://127.0.0.1:5000", Transport: TransportAuto},
 		HTTP:    HTTP{Listen: ":8080", TokenFile: DefaultTokenFile},
 		FLV:     FLV{Listen: ":7272"},
-		WebRTC:  WebRTC{ICEPort: DefaultICEPort},
+		WebRTC:  WebRTC{ICEPort: DefaultICEPort, MaxViewers: DefaultMaxViewers},
 		Log:     Log{Level: LogInfo},
 		JPEG:    JPEG{Enabled: true, Framerate: 5, Quality: 85},
 

@@ -5,8 +5,18 @@ import (
 	"strings"
 )
 
+// DefaultMaxViewers is webrtc.max_viewers unless set; MaxMaxViewers
+// bounds it (each viewer is a peer with sockets and goroutines of its own).
+const (
+	DefaultMaxViewers = 100
+	MaxMaxViewers     = 2000
+)
+
 func (w WebRTC) problems() []*FieldError {
 	var errs []*FieldError
+	if w.MaxViewers < 1 || w.MaxViewers > MaxMaxViewers {
+		errs = append(errs, fieldErrorf("max_viewers", "%d is not between 1 and %d", w.MaxViewers, MaxMaxViewers))
+	}
 	for i, s := range w.ICEServers {
 		errs = append(errs, prefixed(fmt.Sprintf("ice_servers[%d]", i), s.problems())...)
 	}

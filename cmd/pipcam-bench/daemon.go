@@ -49,7 +49,7 @@ func startDaemon(bin string, o daemonOpts) (*daemon, error) {
 	if o.quiet {
 		level = "error"
 	}
-	cfg := fmt.Sprintf("http:\n  listen: %q\nflv:\n  listen: %q\nlog:\n  level: %s\n", httpAddr, flvAddr, level) + freeICEPort(bin) + o.yaml + extraYAML
+	cfg := fmt.Sprintf("http:\n  listen: %q\nflv:\n  listen: %q\nlog:\n  level: %s\n", httpAddr, flvAddr, level) + freeICEPort(bin, o.yaml+extraYAML) + o.yaml + extraYAML
 	cfgPath := filepath.Join(dir, "pipcam.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return nil, err

@@ -17,9 +17,9 @@ var (
 // two daemons (the fixed section's, or one beside an installed pipcam)
 // do not both want 8189; "" for a binary from before webrtc.ice_port, or
 // when -yaml sets webrtc itself.
-func freeICEPort(bin string) string {
+func freeICEPort(bin, yaml string) string {
 	const setting = "webrtc:\n  ice_port: 0\n"
-	if strings.Contains(extraYAML, "webrtc:") {
+	if strings.Contains(yaml, "webrtc:") {
 		return ""
 	}
 	icePortMu.Lock()

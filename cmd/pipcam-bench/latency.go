@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"sync"
 	"time"
@@ -139,17 +137,12 @@ func longestGap(at []time.Time) time.Duration {
 
 // targetKbps reads the adaptation's target from /api/status.
 func targetKbps(base string) (int, error) {
-	resp, err := http.Get(base + "/api/status")
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	var st struct {
+	st, err := readStatus[struct {
 		Stream struct {
 			Target *int `json:"target_kbps"`
 		} `json:"stream"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+	}](base)
+	if err != nil {
 		return 0, err
 	}
 	if st.Stream.Target == nil {

@@ -6,6 +6,7 @@
 //	latency  capture → viewer on loopback and behind a 300 kbit/s link
 //	join     first decodable frame after connect
 //	load     CPU and RSS at 1, 20 and 50 WebRTC viewers, plus 5 FLV
+//	capacity the most viewers served at full frame rate (100, 200, 400)
 //	soak     RSS and live GStreamer buffers over a long 30 fps run
 //
 // `make bench` runs it.
@@ -32,7 +33,7 @@ import (
 // stdout at the end.
 var progress io.Writer = os.Stderr
 
-var sections = []string{"size", "latency", "join", "load", "fixed", "jpeg", "overlay", "moonraker", "cameras", "outputs", "soak"}
+var sections = []string{"size", "latency", "join", "load", "capacity", "fixed", "jpeg", "overlay", "moonraker", "cameras", "outputs", "soak"}
 
 func main() {
 	netem.MaybeRunViewer() // this binary again, as the viewer inside a namespace
@@ -79,6 +80,7 @@ func main() {
 		{"latency", func() error { return runLatency(*bin, &sb) }},
 		{"join", func() error { return runJoin(*bin, *joins, &sb) }},
 		{"load", func() error { return runLoad(*bin, plan, &sb) }},
+		{"capacity", func() error { return runCapacity(*bin, *window, &sb) }},
 		{"fixed", func() error { return runFixed(*bin, *before, *rounds, *window, &sb) }},
 		{"jpeg", func() error { return measureJPEG(*bin, *rounds, *window, &sb) }},
 		{"overlay", func() error { return runOverlay(*bin, *rounds, *window, &sb) }},

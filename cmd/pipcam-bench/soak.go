@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/pipcam/pipcam/internal/viewer"
@@ -97,18 +95,13 @@ func (s *soakDaemon) stop() {
 
 // bufferGrowth reads the graph's gst_buffer_growth from /api/status.
 func bufferGrowth(base string) (int, error) {
-	resp, err := http.Get(base + "/api/status")
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	var st struct {
+	st, err := readStatus[struct {
 		Graph struct {
 			Growth *int `json:"gst_buffer_growth"`
 		} `json:"graph"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		return 0, fmt.Errorf("status: %w", err)
+	}](base)
+	if err != nil {
+		return 0, err
 	}
 	if st.Graph.Growth == nil {
 		return 0, fmt.Errorf("status has no gst_buffer_growth: is the leaks tracer running?")

@@ -55,6 +55,8 @@ func startDaemon(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*d
 		HTTP:    cfg.HTTP,
 		WebRTC:  cfg.WebRTC,
 		Logger:  log,
+		// Viewers waiting for ICE have a cap of their own (a quarter).
+		MaxViewers: cfg.WebRTC.MaxViewers,
 		Adaptation: signaling.Adaptation{
 			Bitrate:   graph,
 			Framerate: graph,

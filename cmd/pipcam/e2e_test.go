@@ -258,6 +258,26 @@ func TestStatusReportsViewersAndStream(t *testing.T) {
 	}
 }
 
+// webrtc.max_viewers reaches the server: one more viewer is turned away
+// with the reason.
+func TestMaxViewersFromConfig(t *testing.T) {
+	cfg := testConfig()
+	cfg.WebRTC.MaxViewers = 1
+	d := startTestDaemon(t, cfg)
+	base := "http://" + d.HTTPAddr()
+	watch(t, base)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	v, err := viewer.DialWHEP(ctx, base, viewer.Options{Logger: quietLogger()})
+	if err == nil {
+		v.Close()
+		t.Fatal("a second viewer joined with max_viewers 1")
+	}
+	if !strings.Contains(err.Error(), "503") || !strings.Contains(err.Error(), "too many viewers") {
+		t.Fatalf("second viewer: %v; want 503 too many viewers", err)
+	}
+}
+
 // 50 viewers join and leave; afterwards no goroutine or file descriptor of
 // theirs is left, on either side (server and the in-process clients).
 func TestFiftyViewersLeaveNothingBehind(t *testing.T) {
