@@ -1,11 +1,9 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"image/color"
-	"net/http"
 	"os"
 	"os/exec"
 	"syscall"
@@ -125,30 +123,23 @@ func daemonCPU(bin, extraYAML string, window time.Duration) (float64, error) {
 
 // camerasPlaying waits until status shows every camera playing.
 func camerasPlaying(httpAddr string, d time.Duration) error {
-	deadline := time.Now().Add(d)
-	for {
-		var st struct {
-			Graph struct {
-				Sources []struct{ Name, State, Error string } `json:"sources"`
-			} `json:"graph"`
-		}
-		resp, err := http.Get("http://" + httpAddr + "/api/status")
-		if err == nil {
-			err = json.NewDecoder(resp.Body).Decode(&st)
-			resp.Body.Close()
-		}
-		playing := err == nil && len(st.Graph.Sources) > 0
-		for _, s := range st.Graph.Sources {
-			playing = playing && s.State == "playing"
-		}
-		if playing {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("cameras not playing after %s: %+v (%v)", d, st.Graph.Sources, err)
-		}
-		time.Sleep(200 * time.Millisecond)
+	type status struct {
+		Graph struct {
+			Sources []struct{ Name, State, Error string } `json:"sources"`
+		} `json:"graph"`
 	}
+	_, err := waitStatus("http://"+httpAddr, d, func(st status) bool {
+		for _, s := range st.Graph.Sources {
+			if s.State != "playing" {
+				return false
+			}
+		}
+		return len(st.Graph.Sources) > 0
+	})
+	if err != nil {
+		return fmt.Errorf("cameras: %w", err)
+	}
+	return nil
 }
 
 // launchLines are gst-launch-1.0 arguments for the default graph, split

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -65,21 +63,8 @@ func runOutputs(bin string, rounds int, window time.Duration, sb *scoreboard) er
 			return 0, err
 		}
 		defer d.stop()
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			var st outputsStatus
-			resp, err := http.Get("http://" + d.httpAddr + "/api/status")
-			if err == nil {
-				err = json.NewDecoder(resp.Body).Decode(&st)
-				resp.Body.Close()
-			}
-			if err == nil && ready(st) {
-				break
-			}
-			if time.Now().After(deadline) {
-				return 0, fmt.Errorf("daemon not ready after 30 s: %+v (%v)", st, err)
-			}
-			time.Sleep(200 * time.Millisecond)
+		if _, err := waitStatus(d.base(), 30*time.Second, ready); err != nil {
+			return 0, fmt.Errorf("daemon: %w", err)
 		}
 		time.Sleep(3 * time.Second) // encoder, muxers and connection settle
 		return measure(d.pid(), window, nil).cpu, nil
