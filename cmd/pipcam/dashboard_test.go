@@ -38,7 +38,10 @@ func TestDashboardInChromium(t *testing.T) {
 		ctx := tab(t, browser, "")
 		navigate(t, ctx, base)
 		poll[bool](t, ctx, `window.pipcam && window.pipcam.mode === 'webrtc'`, 20*time.Second, "the dashboard to play WebRTC")
-		size := eval[[]int](t, ctx, `[document.getElementById('video').videoWidth, document.getElementById('video').videoHeight]`)
+		// The first decoded frame (the dashboard's sign it plays) reaches
+		// the <video> element's size a moment later: CI once read 0x0.
+		size := poll[[]int](t, ctx, `(() => { const v = document.getElementById('video'); return v.videoWidth > 0 && [v.videoWidth, v.videoHeight]; })()`,
+			5*time.Second, "the video's size")
 		if size[0] != cfg.Output.Width || size[1] != cfg.Output.Height {
 			t.Fatalf("video is %dx%d, want the composite's %dx%d", size[0], size[1], cfg.Output.Width, cfg.Output.Height)
 		}
