@@ -23,7 +23,7 @@ import (
 
 // Defaults for the zero values of Options.
 const (
-	DefaultMaxViewers          = 100
+	DefaultMaxViewers          = configs.DefaultMaxViewers
 	DefaultMaxPendingPerClient = 16
 	defaultGatherTimeout       = 3 * time.Second
 	defaultConnectTimeout      = 10 * time.Second
