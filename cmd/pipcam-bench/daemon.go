@@ -108,7 +108,32 @@ const clockTicks = 100
 
 // cpuTicks is the process's user+system CPU time in clock ticks.
 func cpuTicks(pid int) uint64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	return statTicks(fmt.Sprintf("/proc/%d/stat", pid))
+}
+
+// goThreadTicks is the CPU time of the process's Go threads: those that
+// carry the program's own name. GStreamer's streaming threads are named
+// after their pads (and GLib's pool threads "pool-..."), so this is the
+// share that viewers cost, without the test pattern's and x264's
+// window-to-window swing.
+func goThreadTicks(pid int) uint64 {
+	name, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	if err != nil {
+		return 0
+	}
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*", pid))
+	var sum uint64
+	for _, t := range tasks {
+		if comm, err := os.ReadFile(t + "/comm"); err == nil && string(comm) == string(name) {
+			sum += statTicks(t + "/stat")
+		}
+	}
+	return sum
+}
+
+// statTicks reads utime+stime from a /proc stat file.
+func statTicks(path string) uint64 {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0
 	}

@@ -50,6 +50,7 @@ func runLoad(bin string, p loadPlan, sb *scoreboard) error {
 	type level struct {
 		name       string
 		cpu        []float64
+		goCPU      []float64 // the Go threads' share (goThreadTicks)
 		rss        float64
 		kbps, fps  float64
 		flvReceive int64
@@ -73,10 +74,11 @@ func runLoad(bin string, p loadPlan, sb *scoreboard) error {
 			s := measure(d.pid(), p.window, first)
 			lv := levels[i]
 			lv.cpu = append(lv.cpu, s.cpu)
+			lv.goCPU = append(lv.goCPU, s.goCPU)
 			if round == 1 { // later rounds start from a heap the crowd already grew
 				lv.rss, lv.kbps, lv.fps = s.rssMB, s.kbps, s.fps
 			}
-			fmt.Fprintf(progress, "load round %d: %s: CPU %.1f %%, RSS %.1f MB\n", round, lv.name, s.cpu, s.rssMB)
+			fmt.Fprintf(progress, "load round %d: %s: CPU %.1f %% (Go threads %.1f), RSS %.1f MB\n", round, lv.name, s.cpu, s.goCPU, s.rssMB)
 		}
 		if p.flv > 0 {
 			clients, got, err := dialFLV(d.flvAddr, p.flv)
@@ -113,14 +115,19 @@ func runLoad(bin string, p loadPlan, sb *scoreboard) error {
 	}
 	if len(levels) > 1 {
 		base, crowd := levels[0], levels[len(levels)-1]
-		var deltas []float64
+		var deltas, goDeltas []float64
 		for i := range crowd.cpu {
 			deltas = append(deltas, crowd.cpu[i]-base.cpu[i])
+			goDeltas = append(goDeltas, crowd.goCPU[i]-base.goCPU[i])
 		}
 		mean, lo, hi := stats(deltas)
+		goMean, goLo, goHi := stats(goDeltas)
 		n := top - p.levels[0]
+		// The Go threads' figure is the viewers' cost without the swing of
+		// the picture's own threads; the total is what the target is about.
 		sb.add("load", fmt.Sprintf("%d more WebRTC viewers add", n), "",
-			"%.1f points of one core (%.1f to %.1f, %d rounds), %.2f MB RSS each", mean, lo, hi, len(deltas), (crowd.rss-base.rss)/float64(n))
+			"%.1f points of one core (%.1f to %.1f, %d rounds; Go threads %.1f, %.1f to %.1f), %.2f MB RSS each",
+			mean, lo, hi, len(deltas), goMean, goLo, goHi, (crowd.rss-base.rss)/float64(n))
 	}
 	return nil
 }
@@ -194,13 +201,13 @@ func stats(xs []float64) (mean, lo, hi float64) {
 
 // sample is one measurement window.
 type sample struct {
-	cpu, rssMB, kbps, fps float64
+	cpu, goCPU, rssMB, kbps, fps float64
 }
 
 // measure watches the daemon's CPU time for a window and, with a viewer,
 // what that viewer received in it.
 func measure(pid int, window time.Duration, v *viewer.Viewer) sample {
-	t0, c0 := time.Now(), cpuTicks(pid)
+	t0, c0, g0 := time.Now(), cpuTicks(pid), goThreadTicks(pid)
 	var s0 viewer.Stats
 	if v != nil {
 		s0 = v.Stats()
@@ -209,6 +216,7 @@ func measure(pid int, window time.Duration, v *viewer.Viewer) sample {
 	wall := time.Since(t0).Seconds()
 	s := sample{
 		cpu:   float64(cpuTicks(pid)-c0) / clockTicks / wall * 100,
+		goCPU: float64(goThreadTicks(pid)-g0) / clockTicks / wall * 100,
 		rssMB: rssMB(pid),
 	}
 	if v != nil {
