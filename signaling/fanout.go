@@ -39,6 +39,11 @@ type subscriber struct {
 	waiting bool // true until a keyframe was queued
 	drops   atomic.Uint64
 	gate    keyGate // keyframes only, for a viewer whose link cannot take the stream
+	// w writes to the viewer (nil: only through ch); pending counts the
+	// AUs queued on ch and not yet written: the fan-out writes inline only
+	// at 0, so a viewer's AUs never overtake each other (forward.go).
+	w       *viewerWriter
+	pending atomic.Int32
 }
 
 // fanout subscribes to the source once, for the server's life, measures the
@@ -64,11 +69,16 @@ type fanout struct {
 	// batch, if set, sends each AU's packets to every viewer in one go.
 	// Set before run.
 	batch *batchConn
+	// inline is the viewers publish writes itself (reused; publish only).
+	inline []*subscriber
 
 	meter     meter
 	aus       atomic.Uint64
 	keyframes atomic.Uint64
 	drops     atomic.Uint64
+	// AUs handed to viewers: written inline by publish, or queued for a
+	// viewer's forward goroutine.
+	inlineAUs, queuedAUs atomic.Uint64
 }
 
 func newFanout(src VideoSource, log *slog.Logger) *fanout {
@@ -102,9 +112,10 @@ func (f *fanout) run(ctx context.Context) {
 	}
 }
 
-// add registers a viewer's queue; it starts receiving at the next keyframe.
-func (f *fanout) add(queue int) *subscriber {
-	sub := &subscriber{ch: make(chan *auPackets, queue), waiting: true}
+// add registers a viewer's queue and writer; it starts receiving at the
+// next keyframe.
+func (f *fanout) add(queue int, w *viewerWriter) *subscriber {
+	sub := &subscriber{ch: make(chan *auPackets, queue), waiting: true, w: w}
 	f.mu.Lock()
 	f.subs[sub] = struct{}{}
 	f.mu.Unlock()
@@ -123,6 +134,7 @@ func (f *fanout) remove(sub *subscriber) {
 		select {
 		case b := <-sub.ch:
 			b.writes.release(1)
+			sub.pending.Add(-1)
 		default:
 			return
 		}
@@ -135,8 +147,9 @@ func (f *fanout) viewers() int {
 	return len(f.subs)
 }
 
-// publish measures one access unit and, if anybody is subscribed, hands its
-// packets to every queue without blocking. It is called from one goroutine.
+// publish measures one access unit and, if anybody is subscribed, writes
+// its packets to every viewer that can take them inline and hands them to
+// the others' queues, without blocking. It is called from one goroutine.
 func (f *fanout) publish(au media.AccessUnit, now time.Time) {
 	f.meter.add(now, len(au.Data))
 	f.aus.Add(1)
@@ -160,6 +173,7 @@ func (f *fanout) publish(au media.AccessUnit, now time.Time) {
 	f.mu.Lock()
 	batch.writes.start(f.batch, len(f.subs))
 	queued := 0
+	inline := f.inline[:0]
 	for sub := range f.subs {
 		if !sub.gate.admit(now, batch.keyframe, batch.size) {
 			sub.waiting = true // every frame again starts at a keyframe
@@ -168,6 +182,12 @@ func (f *fanout) publish(au media.AccessUnit, now time.Time) {
 		if sub.waiting && !batch.keyframe {
 			continue
 		}
+		if sub.w != nil && sub.pending.Load() == 0 && sub.w.inline(sub) {
+			sub.waiting = false
+			inline = append(inline, sub)
+			continue
+		}
+		sub.pending.Add(1) // before the send: forward may take it at once
 		select {
 		case sub.ch <- batch:
 			sub.waiting = false
@@ -175,6 +195,7 @@ func (f *fanout) publish(au media.AccessUnit, now time.Time) {
 		default:
 			// Full queue: this viewer loses frames until the next keyframe;
 			// nobody else notices.
+			sub.pending.Add(-1)
 			if !sub.waiting {
 				wantKey = true
 			}
@@ -183,8 +204,18 @@ func (f *fanout) publish(au media.AccessUnit, now time.Time) {
 			f.drops.Add(1)
 		}
 	}
-	batch.writes.release(len(f.subs) - queued)
+	skipped := len(f.subs) - queued - len(inline)
 	f.mu.Unlock()
+	// Outside the lock: joins and leaves need not wait for the writes. A
+	// viewer that leaves meanwhile gets a write its closed peer refuses.
+	for _, sub := range inline {
+		sub.w.writeAU(sub, batch, nil)
+	}
+	batch.writes.release(skipped + len(inline))
+	f.inlineAUs.Add(uint64(len(inline)))
+	f.queuedAUs.Add(uint64(queued))
+	clear(inline)
+	f.inline = inline[:0]
 	if wantKey {
 		f.src.RequestKeyframe()
 	}

@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/webrtc/v4"
+
 	"github.com/pipcam/pipcam/media"
 )
 
@@ -21,8 +23,8 @@ func delta(n int) media.AccessUnit {
 func TestFanoutSlowViewer(t *testing.T) {
 	src := newIdleSource()
 	f := newFanout(src, testLogger())
-	slow := f.add(1)
-	fast := f.add(100)
+	slow := f.add(1, nil)
+	fast := f.add(100, nil)
 	now := time.Now()
 
 	f.publish(delta(100), now) // nobody has started: both wait for a keyframe
@@ -107,5 +109,49 @@ func TestMeter(t *testing.T) {
 	}
 	if kbps, fps := m.rates(t0.Add(10 * time.Second)); kbps != 0 || fps != 0 {
 		t.Errorf("stale rates %.1f %.1f, want 0", kbps, fps)
+	}
+}
+
+// The fan-out writes a viewer's AU itself only when nothing of that
+// viewer's is queued or being written (else the AU would overtake it),
+// once a first write succeeded (until then SRTP may not have started), and
+// not to a viewer on keyframes only (spread out by its own goroutine).
+func TestFanoutWritesInlineOnlyWhenNothingIsQueued(t *testing.T) {
+	track, err := webrtc.NewTrackLocalStaticRTP(h264Codec, "video", "pipcam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss := &session{log: testLogger(), track: track, done: make(chan struct{}), slow: newThrottle(slowViewerLogEvery, 1)}
+	f := newFanout(newIdleSource(), testLogger())
+	w := &viewerWriter{ss: ss}
+	sub := f.add(10, w)
+	now := time.Now()
+	publish := func() (inline, queued bool) {
+		i0, q0 := f.inlineAUs.Load(), len(sub.ch)
+		f.publish(key(100), now)
+		return f.inlineAUs.Load() > i0, len(sub.ch) > q0
+	}
+
+	if inline, queued := publish(); inline || !queued {
+		t.Fatalf("before any write succeeded: inline %v queued %v, want queued", inline, queued)
+	}
+	w.wrote.Store(true)
+	if inline, queued := publish(); inline || !queued {
+		t.Fatalf("with an AU still queued: inline %v queued %v, want queued behind it", inline, queued)
+	}
+	for len(sub.ch) > 0 { // its goroutine writes them
+		w.writeAU(sub, <-sub.ch, nil)
+		sub.pending.Add(-1)
+	}
+	sent := ss.packetsSent.Load()
+	if inline, queued := publish(); !inline || queued {
+		t.Fatalf("nothing queued: inline %v queued %v, want inline", inline, queued)
+	}
+	if ss.packetsSent.Load() == sent {
+		t.Error("the inline AU's packets were not written")
+	}
+	sub.gate.set(true, 1000)
+	if inline, queued := publish(); inline || !queued {
+		t.Fatalf("keyframes only: inline %v queued %v, want queued", inline, queued)
 	}
 }

@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtp"
@@ -13,7 +14,8 @@ const slowViewerLogEvery = 10 * time.Second
 // startForwarding subscribes the viewer to the fan-out and asks the source
 // for a keyframe so the picture starts at the next frame.
 func (ss *session) startForwarding() {
-	sub := ss.srv.fan.add(ss.srv.opts.QueueAUs)
+	w := &viewerWriter{ss: ss, captureID: extensionID(ss.sender, absCaptureTimeURI), exts: make([]rtp.Extension, 0, 2)}
+	sub := ss.srv.fan.add(ss.srv.opts.QueueAUs, w)
 	ss.mu.Lock()
 	ss.sub = sub
 	ss.mu.Unlock()
@@ -25,46 +27,101 @@ func (ss *session) startForwarding() {
 	ss.log.Info("viewer connected", "since_created", time.Since(ss.created).Round(time.Millisecond))
 }
 
-// forward writes the fan-out's packets to this viewer's track; to a
-// viewer on keyframes only it spreads them at its budget. The packet
-// structs are shared: each is copied (header by value, payload shared)
-// before WriteRTP sets this peer's SSRC and payload type on it, and its
-// header extensions (capture time here, the transport-wide sequence number
-// in the interceptors) go into a slice of this viewer's own. Sequence
-// numbers are rewritten so that the AUs this viewer skipped leave no gap.
+// viewerWriter writes access units to one viewer's track. Most of the
+// time the fan-out calls it inline, for every viewer in turn, from the one
+// goroutine that publishes (fanout.publish): one goroutine instead of one
+// woken per viewer per frame. A viewer it must not hold up (ICE-TCP, whose
+// write may block; keyframes only, spread over time; one still behind on
+// its queue) is written by its forward goroutine instead. The two never
+// overlap: the fan-out writes inline only while nothing is queued or being
+// written (subscriber.pending), so the state below has one owner at a time.
+//
+// The packet structs are shared: each is copied (header by value, payload
+// shared) before WriteRTP sets this peer's SSRC and payload type on it, and
+// its header extensions (capture time here, the transport-wide sequence
+// number in the interceptors) go into a slice of this viewer's own.
+// Sequence numbers are rewritten so that the AUs this viewer skipped leave
+// no gap.
+type viewerWriter struct {
+	ss        *session
+	captureID uint8 // abs-capture-time's extension ID (0: not negotiated)
+	// wrote is set by the first write that succeeds. Until then a write
+	// may wait for the peer's SRTP to start, so it is left to forward.
+	wrote atomic.Bool
+
+	started bool
+	offset  uint16 // shared sequence - this viewer's sequence
+	nextOut uint16
+	lastIn  uint16
+	errs    int
+	drops   uint64
+	// One packet struct per viewer, reused: WriteRTP retains nothing (the
+	// NACK responder keeps its own copy), so no allocation per packet.
+	cp   rtp.Packet
+	exts []rtp.Extension
+}
+
+// inline says whether the fan-out may write to this viewer from its own
+// goroutine: SRTP running, a UDP path (the shared socket never blocks) and
+// the whole stream, not keyframes spread out.
+func (w *viewerWriter) inline(sub *subscriber) bool {
+	return w.wrote.Load() && !w.ss.onTCP() && !sub.gate.keyOnly()
+}
+
+// writeAU writes b's packets; after each, wait (if set) may hold the next
+// one back, and returning false stops the AU (the session is ending).
+func (w *viewerWriter) writeAU(sub *subscriber, b *auPackets, wait func(size int) bool) {
+	first := b.pkts[0].SequenceNumber
+	if !w.started || first != w.lastIn+1 {
+		if w.started {
+			if d := sub.drops.Load(); d != w.drops { // not a keyframes-only skip
+				w.drops = d
+				w.ss.noteSkip(sub)
+			}
+		} else {
+			w.nextOut = first
+			w.started = true
+		}
+		w.offset = first - w.nextOut
+	}
+	for i, p := range b.pkts {
+		w.cp = *p
+		w.cp.Extensions = w.exts[:0]
+		w.cp.SequenceNumber = p.SequenceNumber - w.offset
+		if i == 0 && w.captureID != 0 && b.capture != nil {
+			if err := setCaptureTime(&w.cp.Header, w.captureID, b.capture); err != nil {
+				w.errs++
+			}
+		}
+		if err := w.ss.track.WriteRTP(&w.cp); err != nil {
+			w.errs++
+			if w.errs == 1 {
+				w.ss.log.Debug("write RTP", "err", err)
+			}
+		} else {
+			if w.ss.packetsSent.Add(1) == 1 {
+				w.wrote.Store(true)
+			}
+			w.ss.bytesSent.Add(uint64(rtpHeaderLen + len(p.Payload)))
+		}
+		w.nextOut = w.cp.SequenceNumber + 1
+		w.lastIn = p.SequenceNumber
+		if wait != nil && !wait(rtpHeaderLen+len(p.Payload)) {
+			return
+		}
+	}
+}
+
+// forward writes the AUs the fan-out queued for this viewer (see
+// viewerWriter); to a viewer on keyframes only it spreads them at its
+// budget.
 func (ss *session) forward(sub *subscriber) {
-	var (
-		started bool
-		offset  uint16 // shared sequence - this viewer's sequence
-		nextOut uint16
-		lastIn  uint16
-		errs    int
-		drops   uint64
-		// One packet struct per viewer, reused: WriteRTP retains nothing
-		// (the NACK responder keeps its own copy), so no allocation per packet.
-		cp    rtp.Packet
-		exts  = make([]rtp.Extension, 0, 2)
-		pacer *time.Timer // made for a keyframes-only viewer
-	)
-	captureID := extensionID(ss.sender, absCaptureTimeURI)
+	var pacer *time.Timer // made for a keyframes-only viewer
 	for {
 		select {
 		case <-ss.done:
 			return
 		case b := <-sub.ch:
-			first := b.pkts[0].SequenceNumber
-			if !started || first != lastIn+1 {
-				if started {
-					if d := sub.drops.Load(); d != drops { // not a keyframes-only skip
-						drops = d
-						ss.noteSkip(sub)
-					}
-				} else {
-					nextOut = first
-					started = true
-				}
-				offset = first - nextOut
-			}
 			// An ICE-TCP write may block, and a keyframes-only viewer
 			// spreads its packets out: neither may hold the others' batch
 			// (batchsend.go), so they leave it at once.
@@ -72,45 +129,35 @@ func (ss *session) forward(sub *subscriber) {
 			if released {
 				b.writes.release(1)
 			}
-			for i, p := range b.pkts {
-				cp = *p
-				cp.Extensions = exts[:0]
-				cp.SequenceNumber = p.SequenceNumber - offset
-				if i == 0 && captureID != 0 && b.capture != nil {
-					if err := setCaptureTime(&cp.Header, captureID, b.capture); err != nil {
-						errs++
-					}
+			stopped := false
+			sub.w.writeAU(sub, b, func(size int) bool {
+				d := sub.gate.pace(size)
+				if d <= 0 {
+					return true
 				}
-				if err := ss.track.WriteRTP(&cp); err != nil {
-					errs++
-					if errs == 1 {
-						ss.log.Debug("write RTP", "err", err)
-					}
+				if !released { // spread out: not part of the AU's batch
+					released = true
+					b.writes.release(1)
+				}
+				if pacer == nil {
+					pacer = time.NewTimer(d)
 				} else {
-					ss.packetsSent.Add(1)
-					ss.bytesSent.Add(uint64(rtpHeaderLen + len(p.Payload)))
+					pacer.Reset(d)
 				}
-				nextOut = cp.SequenceNumber + 1
-				lastIn = p.SequenceNumber
-				if d := sub.gate.pace(rtpHeaderLen + len(p.Payload)); d > 0 {
-					if !released { // spread out: not part of the AU's batch
-						released = true
-						b.writes.release(1)
-					}
-					if pacer == nil {
-						pacer = time.NewTimer(d)
-					} else {
-						pacer.Reset(d)
-					}
-					select {
-					case <-ss.done:
-						return
-					case <-pacer.C:
-					}
+				select {
+				case <-ss.done:
+					stopped = true
+					return false
+				case <-pacer.C:
+					return true
 				}
-			}
+			})
 			if !released {
 				b.writes.release(1)
+			}
+			sub.pending.Add(-1)
+			if stopped {
+				return
 			}
 		}
 	}

@@ -2,10 +2,12 @@ package signaling
 
 import (
 	"bytes"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
@@ -77,5 +79,45 @@ func TestNACKIsAnswered(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The chain below the responder gets one attributes map per stream,
+// emptied for each packet, instead of a new one per packet; a map the
+// caller passes goes through as it is.
+func TestHeaderCopierReusesOneAttributesMap(t *testing.T) {
+	f, err := newSharedPayloadResponder(nackHistory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i, err := f.NewInterceptor("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer i.Close()
+	var seen []interceptor.Attributes
+	w := i.BindLocalStream(&interceptor.StreamInfo{SSRC: 1, RTCPFeedback: []interceptor.RTCPFeedback{{Type: "nack"}}},
+		interceptor.RTPWriterFunc(func(_ *rtp.Header, _ []byte, a interceptor.Attributes) (int, error) {
+			if a["mark"] != nil {
+				t.Error("the map still holds the previous packet's attribute")
+			}
+			a["mark"] = true // as the congestion controller notes its sequence number
+			seen = append(seen, a)
+			return 0, nil
+		}))
+	for seq := range uint16(3) {
+		if _, err := w.Write(&rtp.Header{SequenceNumber: seq}, []byte{1}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(seen) != 3 || reflect.ValueOf(seen[0]).UnsafePointer() != reflect.ValueOf(seen[2]).UnsafePointer() {
+		t.Errorf("the writes got %d maps, not one reused", len(seen))
+	}
+	own := interceptor.Attributes{}
+	if _, err := w.Write(&rtp.Header{SequenceNumber: 3}, []byte{1}, own); err != nil {
+		t.Fatal(err)
+	}
+	if own["mark"] == nil {
+		t.Error("a map the caller passed was replaced")
 	}
 }

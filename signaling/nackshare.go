@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
@@ -40,12 +41,28 @@ func (f *sharedPayloadResponder) NewInterceptor(id string) (interceptor.Intercep
 }
 
 // headerCopier gives the responder a header of its own for each packet.
+// It also hands the chain one attributes map per stream, emptied for each
+// packet: pion passes none, and the congestion controller below then made
+// a map per packet per viewer to note the transport-wide sequence number
+// in (half of what the crowd allocated). Nothing keeps the map past the
+// write (the pacer is pion's no-op one), and one viewer's writes never
+// overlap (forward.go); the lock only makes that certain.
 type headerCopier struct{ interceptor.Interceptor }
 
 func (h *headerCopier) BindLocalStream(info *interceptor.StreamInfo, writer interceptor.RTPWriter) interceptor.RTPWriter {
 	keep := h.Interceptor.BindLocalStream(info, writer)
+	var (
+		mu    sync.Mutex
+		attrs = interceptor.Attributes{}
+	)
 	return interceptor.RTPWriterFunc(func(header *rtp.Header, payload []byte, a interceptor.Attributes) (int, error) {
 		own := header.Clone()
-		return keep.Write(&own, payload, a)
+		if a != nil {
+			return keep.Write(&own, payload, a)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		clear(attrs)
+		return keep.Write(&own, payload, attrs)
 	})
 }

@@ -14,10 +14,17 @@ import (
 // interceptors (congestion control, NACK responder, reports) see every
 // packet.
 func (ss *session) readRTCP() {
+	// One buffer for the session's life (ReadRTCP makes one per packet),
+	// and the packets as the interceptors already parsed them.
+	buf := make([]byte, rtcpReadBuffer)
 	for {
-		pkts, _, err := ss.sender.ReadRTCP()
+		n, attrs, err := ss.sender.Read(buf)
 		if err != nil {
 			return // sender stopped: the peer connection is closing
+		}
+		pkts, err := attrs.GetRTCPPackets(buf[:n])
+		if err != nil {
+			continue // malformed: the interceptors skipped it too
 		}
 		now := time.Now()
 		for _, p := range pkts {
@@ -35,6 +42,10 @@ func (ss *session) readRTCP() {
 		}
 	}
 }
+
+// rtcpReadBuffer holds any compound RTCP packet a viewer sends (pion's
+// receive MTU).
+const rtcpReadBuffer = 1460
 
 func rtcpName(p rtcp.Packet) string {
 	switch p.(type) {
