@@ -281,9 +281,10 @@ func TestHopelessLinkGetsKeyframesOnly(t *testing.T) {
 	since := time.Now()
 	t.Logf("keyframes only %.1f s after the viewer started; target %d kbit/s (%s)", since.Sub(start).Seconds(), st.Stream.TargetKbps, st.Stream.Adaptation)
 
-	// 20 s counted: keyframes come through 2 to 8 s apart here (their 2.2
-	// to 2.9 s latency says the link's queue stays full), and in one CI
-	// run none came in a 10 s window.
+	// 22 s watched, the last 20 counted (what arrives in the first 2 s
+	// was sent before the switch): keyframes come through 2 to 8 s apart
+	// here (their 2.2 to 2.9 s latency says the link's queue stays full),
+	// and in one CI run none came in a 10 s window.
 	window := 22 * time.Second
 	var targets []int
 	var ests []string
