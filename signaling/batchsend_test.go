@@ -157,11 +157,11 @@ func TestBatchConnSegmentsPerViewer(t *testing.T) {
 	}
 }
 
-// A kernel whose route cannot segment (EIO: before Linux 6.11 that is any
+// A kernel whose route cannot segment (EIO: some kernels say so for a
 // device without checksum offload, which some WiFi chips lack) refuses the
 // segmented message: its datagrams still go out, one by one, and GSO stays
-// off from then on. This kernel segments in software instead, so the
-// refusal is made here, at the send.
+// off from then on. This machine's kernel segments in software instead,
+// so the refusal is made here, at the send.
 func TestBatchConnFallsBackWhenGSOIsRefused(t *testing.T) {
 	bc, rx := batchPair(t)
 	if !bc.gso {
