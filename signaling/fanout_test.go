@@ -132,17 +132,26 @@ func TestFanoutWritesInlineOnlyWhenNothingIsQueued(t *testing.T) {
 		return f.inlineAUs.Load() > i0, len(sub.ch) > q0
 	}
 
+	// Its goroutine writes what was queued, as forward does.
+	drain := func() {
+		for len(sub.ch) > 0 {
+			w.writeAU(sub, <-sub.ch, nil)
+			sub.pending.Add(-1)
+		}
+	}
 	if inline, queued := publish(); inline || !queued {
 		t.Fatalf("before any write succeeded: inline %v queued %v, want queued", inline, queued)
 	}
-	w.wrote.Store(true)
+	drain()
+	if ss.packetsSent.Load() == 0 {
+		t.Fatal("the queued AU's packets were not written")
+	}
+	sub.pending.Add(1) // an AU its goroutine is still writing
 	if inline, queued := publish(); inline || !queued {
-		t.Fatalf("with an AU still queued: inline %v queued %v, want queued behind it", inline, queued)
+		t.Fatalf("with an AU still being written: inline %v queued %v, want queued behind it", inline, queued)
 	}
-	for len(sub.ch) > 0 { // its goroutine writes them
-		w.writeAU(sub, <-sub.ch, nil)
-		sub.pending.Add(-1)
-	}
+	sub.pending.Add(-1)
+	drain()
 	sent := ss.packetsSent.Load()
 	if inline, queued := publish(); !inline || queued {
 		t.Fatalf("nothing queued: inline %v queued %v, want inline", inline, queued)

@@ -1,7 +1,6 @@
 package signaling
 
 import (
-	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtp"
@@ -45,9 +44,6 @@ func (ss *session) startForwarding() {
 type viewerWriter struct {
 	ss        *session
 	captureID uint8 // abs-capture-time's extension ID (0: not negotiated)
-	// wrote is set by the first write that succeeds. Until then a write
-	// may wait for the peer's SRTP to start, so it is left to forward.
-	wrote atomic.Bool
 
 	started bool
 	offset  uint16 // shared sequence - this viewer's sequence
@@ -62,10 +58,11 @@ type viewerWriter struct {
 }
 
 // inline says whether the fan-out may write to this viewer from its own
-// goroutine: SRTP running, a UDP path (the shared socket never blocks) and
-// the whole stream, not keyframes spread out.
+// goroutine: SRTP running (until a first write succeeded, a write may wait
+// for it to start, so that one is left to forward), a UDP path (the shared
+// socket never blocks) and the whole stream, not keyframes spread out.
 func (w *viewerWriter) inline(sub *subscriber) bool {
-	return w.wrote.Load() && !w.ss.onTCP() && !sub.gate.keyOnly()
+	return w.ss.packetsSent.Load() > 0 && !w.ss.onTCP() && !sub.gate.keyOnly()
 }
 
 // writeAU writes b's packets; after each, wait (if set) may hold the next
@@ -99,9 +96,7 @@ func (w *viewerWriter) writeAU(sub *subscriber, b *auPackets, wait func(size int
 				w.ss.log.Debug("write RTP", "err", err)
 			}
 		} else {
-			if w.ss.packetsSent.Add(1) == 1 {
-				w.wrote.Store(true)
-			}
+			w.ss.packetsSent.Add(1)
 			w.ss.bytesSent.Add(uint64(rtpHeaderLen + len(p.Payload)))
 		}
 		w.nextOut = w.cp.SequenceNumber + 1
