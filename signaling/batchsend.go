@@ -26,9 +26,7 @@ const maxBatch = 256
 // viewer that stops reading costs only the packets the network drops.
 type batchConn struct {
 	*net.UDPConn
-	// writeBatch is the socket's sendmmsg (a test makes the kernel refuse
-	// segmentation through it).
-	writeBatch func([]ipv4.Message, int) (int, error)
+	pc *ipv4.PacketConn
 
 	// inFlight is the number of the AU being written (0: none); only the
 	// latest AU counts, so one that a viewer never finishes is forgotten
@@ -37,35 +35,15 @@ type batchConn struct {
 	gen      atomic.Uint64
 
 	mu   sync.Mutex
-	q    []queued
-	bufs [][]byte  // payload storage, reused; bufs[i] is q[i]'s
+	msgs []ipv4.Message
+	bufs [][]byte  // payload storage, reused
 	sent sendStats // under mu
-	// UDP segmentation offload (gso.go): on while the kernel takes it.
-	gso    bool
-	msgs   []ipv4.Message
-	groups []segGroup
-	member []int // group of each queued datagram
-	fill   []int
-	iov    [][]byte
-	oob    []byte
-	open   map[netip.AddrPort]int // each address's latest group
 }
 
-// queued is one datagram waiting for its AU's end.
-type queued struct {
-	to   netip.AddrPort
-	addr *net.UDPAddr
-}
-
-// sendStats: sendmmsg calls, the datagrams they sent, and how many of
-// those went segmented (several to one address in one message).
-type sendStats struct {
-	calls, packets, segmented uint64
-	gso                       bool
-}
+type sendStats struct{ calls, packets uint64 }
 
 func newBatchConn(c *net.UDPConn) *batchConn {
-	return &batchConn{UDPConn: c, writeBatch: ipv4.NewPacketConn(c).WriteBatch, gso: gsoAvailable(c), open: map[netip.AddrPort]int{}}
+	return &batchConn{UDPConn: c, pc: ipv4.NewPacketConn(c)}
 }
 
 // ReadFromAddrPort and WriteToAddrPort are what pion's UDPMux uses when
@@ -80,9 +58,9 @@ func (b *batchConn) WriteToAddrPort(p []byte, addr netip.AddrPort) (int, error) 
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.queue(p, addr)
+	b.queue(p, net.UDPAddrFromAddrPort(addr))
 	// The AU may have finished between the check above and the lock.
-	if len(b.q) >= maxBatch || b.inFlight.Load() == 0 {
+	if len(b.msgs) >= maxBatch || b.inFlight.Load() == 0 {
 		b.flushLocked()
 	}
 	return len(p), nil
@@ -96,20 +74,13 @@ func (b *batchConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 }
 
 // queue copies p (its SRTP buffer is reused as soon as the write returns).
-func (b *batchConn) queue(p []byte, to netip.AddrPort) {
-	i := len(b.q)
+func (b *batchConn) queue(p []byte, addr *net.UDPAddr) {
+	i := len(b.msgs)
 	if i == len(b.bufs) {
 		b.bufs = append(b.bufs, make([]byte, 0, rtpMTU+64))
 	}
 	b.bufs[i] = append(b.bufs[i][:0], p...)
-	// Consecutive datagrams to one viewer share its *net.UDPAddr.
-	var addr *net.UDPAddr
-	if i > 0 && b.q[i-1].to == to {
-		addr = b.q[i-1].addr
-	} else {
-		addr = net.UDPAddrFromAddrPort(to)
-	}
-	b.q = append(b.q, queued{to: to, addr: addr})
+	b.msgs = append(b.msgs, ipv4.Message{Buffers: [][]byte{b.bufs[i]}, Addr: addr})
 }
 
 func (b *batchConn) flush() {
@@ -118,29 +89,17 @@ func (b *batchConn) flush() {
 	b.mu.Unlock()
 }
 
-// flushLocked sends what is queued. A datagram the kernel refuses is
-// dropped, as a failed sendto would drop it: the queue must not stall. A
-// segmented message the kernel refuses goes out again one datagram at a
-// time, and if the route cannot segment at all, GSO goes off for good.
+// flushLocked sends what is queued. A packet the kernel refuses is
+// dropped, as a failed sendto would drop it: the queue must not stall.
 func (b *batchConn) flushLocked() {
-	if len(b.q) == 0 {
-		return
-	}
-	msgs := b.gsoMessages()
+	msgs := b.msgs
 	for len(msgs) > 0 {
-		n, err := b.writeBatch(msgs, 0)
+		n, err := b.pc.WriteBatch(msgs, 0)
 		b.sent.calls++
-		for _, m := range msgs[:max(n, 0)] {
-			b.count(m)
+		if n > 0 {
+			b.sent.packets += uint64(n)
 		}
 		if err != nil || n <= 0 {
-			if m := msgs[0]; len(m.OOB) > 0 {
-				// Refused as a whole: nothing of it went out.
-				if gsoRefused(err) {
-					b.gso = false
-				}
-				b.sendEach(m)
-			}
 			n = 1
 		}
 		msgs = msgs[n:]
@@ -148,29 +107,7 @@ func (b *batchConn) flushLocked() {
 	for i := range b.msgs {
 		b.msgs[i] = ipv4.Message{}
 	}
-	clear(b.iov)
-	for i := range b.groups {
-		b.groups[i].addr = nil
-	}
-	b.q = b.q[:0]
-}
-
-// count adds a sent message to the stats.
-func (b *batchConn) count(m ipv4.Message) {
-	b.sent.packets += uint64(len(m.Buffers))
-	if len(m.Buffers) > 1 {
-		b.sent.segmented += uint64(len(m.Buffers))
-	}
-}
-
-// sendEach sends a message's datagrams one sendto each.
-func (b *batchConn) sendEach(m ipv4.Message) {
-	to := m.Addr.(*net.UDPAddr).AddrPort()
-	for _, p := range m.Buffers {
-		if _, err := b.UDPConn.WriteToUDPAddrPort(p, to); err == nil {
-			b.sent.packets++
-		}
-	}
+	b.msgs = b.msgs[:0]
 }
 
 // auStarted marks a new AU in flight and returns its number; what an
@@ -194,9 +131,7 @@ func (b *batchConn) auDone(g uint64) {
 func (b *batchConn) stats() sendStats {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	st := b.sent
-	st.gso = b.gso
-	return st
+	return b.sent
 }
 
 // auWrites counts the viewers still writing one access unit; the last to

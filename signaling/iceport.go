@@ -102,8 +102,7 @@ func (p *icePort) Close() error {
 
 func (p *icePort) status() iceStatus {
 	sent := p.batch.stats()
-	st := iceStatus{Port: p.port, AdditionalHosts: []string{}, SendCalls: sent.calls, BatchedPackets: sent.packets,
-		GSO: sent.gso, SegmentedPackets: sent.segmented}
+	st := iceStatus{Port: p.port, AdditionalHosts: []string{}, SendCalls: sent.calls, BatchedPackets: sent.packets}
 	for _, r := range p.rules {
 		st.AdditionalHosts = append(st.AdditionalHosts, r.External...)
 	}

@@ -33,8 +33,6 @@ type iceStatusDoc struct {
 		AdditionalHosts []string `json:"additional_hosts"`
 		SendCalls       uint64   `json:"send_calls"`
 		BatchedPackets  uint64   `json:"batched_packets"`
-		GSO             bool     `json:"gso"`
-		Segmented       uint64   `json:"segmented_packets"`
 	} `json:"ice"`
 	Sessions []struct {
 		Pair *candidatePair `json:"candidate_pair"`
@@ -140,14 +138,9 @@ func TestOnePortForEveryViewer(t *testing.T) {
 	time.Sleep(time.Second) // a second of frames to all 50
 	st := getICEStatus(t, hs.URL)
 	calls, pkts := st.ICE.SendCalls-st0.ICE.SendCalls, st.ICE.BatchedPackets-st0.ICE.BatchedPackets
-	seg := st.ICE.Segmented - st0.ICE.Segmented
-	t.Logf("in 1 s: %d packets in %d sendmmsg calls, %d of them segmented (GSO %v)", pkts, calls, seg, st.ICE.GSO)
+	t.Logf("in 1 s: %d packets in %d sendmmsg calls", pkts, calls)
 	if calls == 0 || pkts < 10*calls {
 		t.Errorf("%d packets in %d sendmmsg calls: want at least 10 a call with 50 viewers", pkts, calls)
-	}
-	// A viewer's packets of one frame go as one segmented message.
-	if st.ICE.GSO && seg == 0 {
-		t.Errorf("GSO on but none of %d packets went segmented", pkts)
 	}
 	if len(st.Sessions) != 50 {
 		t.Fatalf("status lists %d sessions, want 50", len(st.Sessions))

@@ -38,10 +38,6 @@ type iceStatus struct {
 	// units (batchsend.go); packets sent one by one are not counted.
 	SendCalls      uint64 `json:"send_calls"`
 	BatchedPackets uint64 `json:"batched_packets"`
-	// GSO: the kernel cuts a viewer's packets of one AU apart (gso.go);
-	// SegmentedPackets of the batched ones went that way.
-	GSO              bool   `json:"gso"`
-	SegmentedPackets uint64 `json:"segmented_packets"`
 }
 
 type streamStatus struct {
