@@ -53,7 +53,7 @@ type camera struct {
 	// probe lists a V4L2 device's modes (probeV4L2; tests replace it).
 	probe func(device string) ([]V4L2Mode, error)
 
-	meter frameMeter
+	meter *frameMeter // framemeter.go
 
 	mu         sync.Mutex
 	state      CameraState
@@ -70,7 +70,8 @@ type camera struct {
 
 func newCamera(cp CameraPlan, p *Plan, out configs.Output, log *slog.Logger, record func(GraphError)) *camera {
 	return &camera{
-		plan: cp, graph: p, out: out, record: record, probe: probeV4L2,
+		meter: newFrameMeter(),
+		plan:  cp, graph: p, out: out, record: record, probe: probeV4L2,
 		log:   log.With("camera", cp.Camera.Name),
 		state: CameraStarting,
 		done:  make(chan struct{}),

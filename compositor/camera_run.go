@@ -61,7 +61,7 @@ func (c *camera) startRun() (*cameraRun, error) {
 	if err := c.setCredentials(pipeline); err != nil {
 		return nil, err
 	}
-	if err := r.watchPictures(cp.SinkName, &c.meter); err != nil {
+	if err := r.watchPictures(cp.SinkName, c.meter); err != nil {
 		return nil, err
 	}
 	stopBus := r.watchBus(c)
@@ -127,18 +127,20 @@ func (c *camera) setCredentials(p *gst.Pipeline) error {
 	return nil
 }
 
-// watchPictures counts the pictures reaching the boundary: the first one
-// opens r.first, each one feeds the meter.
+// watchPictures counts the pictures reaching the boundary in meter (in C,
+// framemeter.go); the first one also opens r.first, from a Go probe that
+// then removes itself.
 func (r *cameraRun) watchPictures(sinkName string, meter *frameMeter) error {
 	sink, err := r.pipeline.GetElementByName(sinkName)
 	if err != nil {
 		return fmt.Errorf("camera sink: %w", err)
 	}
+	pad := sink.GetStaticPad("sink")
+	meter.watch(pad)
 	var once sync.Once
-	sink.GetStaticPad("sink").AddProbe(gst.PadProbeTypeBuffer, func(*gst.Pad, *gst.PadProbeInfo) gst.PadProbeReturn {
-		meter.tick(time.Now())
+	pad.AddProbe(gst.PadProbeTypeBuffer, func(*gst.Pad, *gst.PadProbeInfo) gst.PadProbeReturn {
 		once.Do(func() { close(r.first) })
-		return gst.PadProbeOK
+		return gst.PadProbeRemove
 	})
 	return nil
 }

@@ -39,7 +39,7 @@ type Graph struct {
 	log  *slog.Logger
 
 	keyframes *keyframer
-	fanout    fanout
+	fanout    *fanout
 	jpeg      *snapshotter // snapshots and MJPEG, across pipeline rebuilds
 	// cams run each camera's own pipeline, in config order; they outlive
 	// rebuilds of the mixer's.
@@ -62,6 +62,7 @@ type Graph struct {
 	keyAUs   atomic.Uint64
 	auBytes  atomic.Uint64
 	lastAUns atomic.Int64
+	drains   atomic.Uint64 // pull-loop wake-ups that found pictures
 
 	failed chan error // the reason the Graph gave up; see Failed
 	cancel context.CancelFunc
@@ -110,7 +111,7 @@ func New(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*Graph, er
 		return nil, err
 	}
 	g := &Graph{
-		cfg: cfg, plan: plan, log: log,
+		cfg: cfg, plan: plan, log: log, fanout: newFanout(),
 		layout:      cfg.Layout,
 		style:       cfg.Overlay,
 		progress:    -1,
@@ -275,12 +276,24 @@ func (g *Graph) applySettings(r *run) error {
 // Plan is what the graph was built from.
 func (g *Graph) Plan() *Plan { return g.plan }
 
-// Subscribe delivers every access unit from now on until cancel is called. A
-// subscriber that falls behind loses access units; the graph never waits.
-// Subscriptions survive a rebuild of the pipeline.
+// Subscribe delivers every access unit from now on, as it comes, until
+// cancel is called. A subscriber that falls behind loses access units; the
+// graph never waits. Subscriptions survive a rebuild of the pipeline.
 func (g *Graph) Subscribe(buffer int) (<-chan media.AccessUnit, func()) {
-	return g.fanout.subscribe(buffer)
+	return g.fanout.subscribe(buffer, true)
 }
+
+// SubscribeBatched is Subscribe for a subscriber that needs the access
+// units as they come only while somebody holds Prompt: meanwhile they
+// arrive in batches, idleDrain apart, and the Go side of an idle daemon
+// wakes twice a second instead of with every picture.
+func (g *Graph) SubscribeBatched(buffer int) (<-chan media.AccessUnit, func()) {
+	return g.fanout.subscribe(buffer, false)
+}
+
+// Prompt makes the graph hand out access units as they come until release
+// is called (a viewer is connecting or watching).
+func (g *Graph) Prompt() (release func()) { return g.fanout.hold() }
 
 // RequestKeyframe asks for an IDR at the next frame, rate-limited.
 func (g *Graph) RequestKeyframe() { g.keyframes.Request() }

@@ -21,6 +21,11 @@ const pollInterval = 100 * time.Millisecond
 // it (the live compositor goes on without that camera); a hung encoder does.
 const stallTimeout = 10 * time.Second
 
+// idleDrain is how often the pull loop takes the encoded pictures while
+// nobody needs them as they come (no viewer, no push, no recording): the
+// appsink holds them meanwhile (it keeps 30).
+const idleDrain = 500 * time.Millisecond
+
 // ErrStalled is the end of a pipeline that stopped making pictures.
 var ErrStalled = errors.New("the graph stopped making pictures")
 
@@ -35,6 +40,27 @@ func (r *run) pullAccessUnits(ctx context.Context) {
 	// Armed once pictures flow; each picture pushes it back.
 	stall := time.NewTimer(stallTimeout)
 	defer stall.Stop()
+	// While nothing needs the pictures promptly, drain ticks instead of
+	// the appsink waking the loop for each one.
+	prompt := true // as notifyAUs was told
+	drain := time.NewTicker(idleDrain)
+	drain.Stop()
+	defer drain.Stop()
+	var drainTick <-chan time.Time
+	setPrompt := func(on bool) {
+		if on == prompt {
+			return
+		}
+		prompt = on
+		r.auWaker.setPrompt(on)
+		if on {
+			drain.Stop()
+			drainTick = nil
+		} else {
+			drain.Reset(idleDrain)
+			drainTick = drain.C
+		}
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -46,11 +72,19 @@ func (r *run) pullAccessUnits(ctx context.Context) {
 			}
 			stall.Reset(stallTimeout)
 			continue
-		case <-r.auWake: // wake.go
+		case <-g.fanout.promptChanged:
+			if r.pictures {
+				setPrompt(g.fanout.prompting())
+			}
+		case <-drainTick:
+		case <-r.auWake: // wake_au.go
 		}
-		for {
+		for pulled := false; ; pulled = true {
 			sample := r.auSink.TryPullSample(0)
 			if sample == nil {
+				if pulled {
+					g.drains.Add(1)
+				}
 				if r.pictures && r.auSink.IsEOS() {
 					// The encoded stream ended (every source ended, or one
 					// was sent EOS): this pipeline will make no more pictures.
@@ -76,6 +110,7 @@ func (r *run) pullAccessUnits(ctx context.Context) {
 			if !r.pictures {
 				r.pictures = true
 				close(r.started)
+				setPrompt(g.fanout.prompting())
 			}
 		}
 	}

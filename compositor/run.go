@@ -25,8 +25,9 @@ type run struct {
 	flvSink  *gst.Element
 	auSink   *app.Sink
 	// auWake and busWake say there is a sample or a bus message to take
-	// (wake.go).
+	// (wake_au.go, wake.go); auWaker makes the first.
 	auWake, busWake notifier
+	auWaker         *auWaker
 	// The JPEG branch (nil when turned off); the Graph's snapshotter
 	// attaches to it once the run plays.
 	jpegValve, jpegSink *gst.Element
@@ -63,7 +64,6 @@ func (g *Graph) startRun(ctx context.Context, ptsBase time.Duration) (*run, erro
 		return nil, err
 	}
 	r.auWake, r.busWake = newNotifier(), newNotifier()
-	notifySamples(r.auSink, r.auWake)
 	notifyBus(pipeline.GetPipelineBus(), busTypes, r.busWake)
 	r.busWake.notify() // what was posted before the handler: pop it
 	if err := g.applySettings(r); err != nil {
@@ -77,6 +77,10 @@ func (g *Graph) startRun(ctx context.Context, ptsBase time.Duration) (*run, erro
 		return nil, fmt.Errorf("watch FLV clients: %w", err)
 	}
 
+	// Prompt until the first picture: start-up waits for it.
+	if r.auWaker, err = notifyAUs(r.auSink, true, r.auWake); err != nil {
+		return nil, err
+	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	r.wg.Add(2)
@@ -151,6 +155,9 @@ func (r *run) close() {
 		r.cancel()
 	}
 	r.wg.Wait()
+	if r.auWaker != nil {
+		r.auWaker.close()
+	}
 	stopPipeline(r.pipeline)
 }
 

@@ -2,7 +2,6 @@ package compositor
 
 import (
 	"github.com/go-gst/go-gst/gst"
-	"github.com/go-gst/go-gst/gst/app"
 )
 
 // The pull and bus loops used to wait inside GStreamer (a timed pull, a
@@ -11,8 +10,8 @@ import (
 // polls every 20 µs for a while: with a picture every 66 ms and a bus
 // timeout every 100 ms that kept sysmon busy, the biggest part of the Go
 // side's cost with no viewer. Instead GStreamer's streaming thread tells a
-// Go channel that there is something to take, and the loops wait on the
-// channel, outside cgo.
+// Go channel that there is something to take (for the pictures through an
+// eventfd, wake_au.go), and the loops wait on the channel, outside cgo.
 
 // notifier is a wake-up that never blocks the thread that gives it.
 type notifier chan struct{}
@@ -24,18 +23,6 @@ func (n notifier) notify() {
 	case n <- struct{}{}:
 	default: // a wake-up is already pending
 	}
-}
-
-// notifySamples makes the appsink wake n for each new sample and at end of
-// stream; the samples stay queued for TryPullSample.
-func notifySamples(sink *app.Sink, n notifier) {
-	sink.SetCallbacks(&app.SinkCallbacks{
-		NewSampleFunc: func(*app.Sink) gst.FlowReturn {
-			n.notify()
-			return gst.FlowOK
-		},
-		EOSFunc: func(*app.Sink) { n.notify() },
-	})
 }
 
 // notifyBus queues only the messages of types on the bus, waking n for

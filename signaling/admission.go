@@ -37,6 +37,7 @@ func (s *Server) admit(ss *session) error {
 		return &limitError{http.StatusTooManyRequests, fmt.Sprintf("%d sessions from %s have not connected yet; connect or wait for them to expire (%s)", o.MaxPendingPerClient, ss.client, o.ConnectTimeout)}
 	}
 	s.sessions[ss.id] = ss
+	s.holdPrompt()
 	s.pending++
 	s.pendingBy[ss.client]++
 	ss.pending = true
@@ -101,4 +102,18 @@ func (s *Server) answerOffer(w http.ResponseWriter, r *http.Request, protocol, o
 		return nil, ""
 	}
 	return ss, answer
+}
+
+// holdPrompt keeps the source prompt while there are sessions: a viewer on
+// its way then finds the pictures coming as they are made, and the backlog
+// an idle source keeps is drained before the viewer takes its first
+// keyframe. Called with s.mu held, after sessions changed.
+func (s *Server) holdPrompt() {
+	switch {
+	case len(s.sessions) > 0 && s.unprompt == nil:
+		s.unprompt = s.opts.Source.Prompt()
+	case len(s.sessions) == 0 && s.unprompt != nil:
+		s.unprompt()
+		s.unprompt = nil
+	}
 }

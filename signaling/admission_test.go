@@ -115,3 +115,45 @@ func TestClientAddr(t *testing.T) {
 		}
 	}
 }
+
+// The server holds the source's Prompt from its first session to the end
+// of its last, so a viewer never waits for an idle source's batch.
+func TestSourceIsPromptWhileThereAreSessions(t *testing.T) {
+	src := newIdleSource()
+	_, hs := startServer(t, src, nil)
+	if n := src.prompts.Load(); n != 0 {
+		t.Fatalf("prompt held %d times with no session", n)
+	}
+	var locations []string
+	for range 2 {
+		resp, body := do(t, http.MethodPost, hs.URL+"/whep", "application/sdp", h264OfferNoCandidates(t), nil)
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("offer: %s %s", resp.Status, body)
+		}
+		loc, err := resp.Request.URL.Parse(resp.Header.Get("Location"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		locations = append(locations, loc.String())
+		if n := src.prompts.Load(); n != 1 {
+			t.Fatalf("prompt held %d times with %d sessions, want 1", n, len(locations))
+		}
+	}
+	for i, loc := range locations {
+		if resp, body := do(t, http.MethodDelete, loc, "", "", nil); resp.StatusCode != http.StatusOK {
+			t.Fatalf("delete %s: %s %s", loc, resp.Status, body)
+		}
+		want := int64(1)
+		if i == len(locations)-1 {
+			want = 0
+		}
+		// A session ends in its own goroutine after the DELETE answers.
+		deadline := time.Now().Add(5 * time.Second)
+		for src.prompts.Load() != want && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if n := src.prompts.Load(); n != want {
+			t.Fatalf("prompt held %d times after %d of %d sessions ended, want %d", n, i+1, len(locations), want)
+		}
+	}
+}

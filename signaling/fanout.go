@@ -96,7 +96,7 @@ func newFanout(src VideoSource, log *slog.Logger) *fanout {
 
 // run reads the source until ctx ends.
 func (f *fanout) run(ctx context.Context) {
-	aus, cancel := f.src.Subscribe(sourceBuffer)
+	aus, cancel := f.src.SubscribeBatched(sourceBuffer)
 	defer cancel()
 	for {
 		select {

@@ -104,13 +104,19 @@ func do(t testing.TB, method, url, contentType, body string, hdr map[string]stri
 }
 
 // idleSource is a VideoSource that never delivers: enough for signaling
-// tests without media.
-type idleSource struct{ requests atomic.Int64 }
+// tests without media. prompts counts the Prompt holds not yet released.
+type idleSource struct{ requests, prompts atomic.Int64 }
 
 func newIdleSource() *idleSource { return &idleSource{} }
 
-func (s *idleSource) Subscribe(buffer int) (<-chan media.AccessUnit, func()) {
+func (s *idleSource) SubscribeBatched(buffer int) (<-chan media.AccessUnit, func()) {
 	return make(chan media.AccessUnit, buffer), func() {}
+}
+
+func (s *idleSource) Prompt() func() {
+	s.prompts.Add(1)
+	var once sync.Once
+	return func() { once.Do(func() { s.prompts.Add(-1) }) }
 }
 func (s *idleSource) RequestKeyframe() { s.requests.Add(1) }
 

@@ -156,7 +156,10 @@ func newReplaySource(t testing.TB) *replaySource {
 	return r
 }
 
-func (r *replaySource) Subscribe(buffer int) (<-chan media.AccessUnit, func()) {
+// Prompt changes nothing: the replay is always prompt.
+func (r *replaySource) Prompt() func() { return func() {} }
+
+func (r *replaySource) SubscribeBatched(buffer int) (<-chan media.AccessUnit, func()) {
 	ch := make(chan media.AccessUnit, buffer)
 	r.mu.Lock()
 	r.subs[ch] = struct{}{}

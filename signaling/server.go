@@ -113,8 +113,10 @@ type Server struct {
 	sessions  map[string]*session
 	pending   int            // sessions not connected yet (admission.go)
 	pendingBy map[string]int // the same per client address
-	certs     certificates
-	closed    bool
+	// unprompt releases the source's Prompt, held while there are sessions.
+	unprompt func()
+	certs    certificates
+	closed   bool
 }
 
 // New builds a Server and starts its fan-out. The server lives until Close

@@ -202,6 +202,7 @@ func (ss *session) run() {
 	ss.srv.settle(ss)
 	ss.srv.mu.Lock()
 	delete(ss.srv.sessions, ss.id)
+	ss.srv.holdPrompt()
 	ss.srv.mu.Unlock()
 	ss.mu.Lock()
 	sub := ss.sub

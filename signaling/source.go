@@ -8,10 +8,15 @@ import (
 // VideoSource is the one H.264 encode that every viewer shares. cmd/pipcam
 // hands in the compositor's graph; signaling never imports it.
 type VideoSource interface {
-	// Subscribe delivers every access unit from now on, until cancel is
-	// called. A subscriber that does not keep up loses access units (the
-	// channel send never blocks the graph).
-	Subscribe(buffer int) (aus <-chan media.AccessUnit, cancel func())
+	// SubscribeBatched delivers every access unit from now on, until
+	// cancel is called. A subscriber that does not keep up loses access
+	// units (the channel send never blocks the graph). While nobody holds
+	// Prompt they may come in batches (an idle daemon then wakes twice a
+	// second, not with every picture).
+	SubscribeBatched(buffer int) (aus <-chan media.AccessUnit, cancel func())
+	// Prompt makes the access units come as they are made until release
+	// is called. The server holds it while it has any session.
+	Prompt() (release func())
 	// RequestKeyframe asks the encoder for an IDR at the next frame. It is
 	// rate-limited by the source, so calling it often is harmless.
 	RequestKeyframe()
