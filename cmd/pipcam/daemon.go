@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"time"
 
 	"github.com/pipcam/pipcam/compositor"
@@ -126,7 +127,7 @@ func (d *daemon) Close() {
 // runDaemon runs until ctx ends or the HTTP server fails, telling systemd
 // when it is ready and pinging its watchdog while pictures flow.
 func runDaemon(ctx context.Context, cfg *configs.Config, source string, log *slog.Logger) error {
-	log.Info("starting pipcam", "version", version, "config", source)
+	log.Info("starting pipcam", "version", version, "config", source, "go_procs", runtime.GOMAXPROCS(0))
 	d, err := startDaemon(ctx, cfg, log)
 	if err != nil {
 		if ctx.Err() != nil {

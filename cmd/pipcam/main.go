@@ -40,6 +40,7 @@ else runs on built-in defaults (two test-pattern cameras).
 `
 
 func main() {
+	limitGoProcs() // goprocs.go
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

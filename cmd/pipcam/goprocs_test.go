@@ -1,0 +1,69 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The daemon runs Go on goProcs threads, and GOMAXPROCS still overrides
+// it; the start-up line says which.
+func TestDaemonLimitsGoThreadsUnlessGOMAXPROCSIsSet(t *testing.T) {
+	dir := t.TempDir()
+	bin := buildPipcam(t, dir)
+	cfgPath := filepath.Join(dir, "pipcam.yaml")
+	yaml := fmt.Sprintf("http: {listen: \"127.0.0.1:0\", token_file: %q}\nflv: {listen: \"127.0.0.1:0\"}\nwebrtc: {ice_port: 0}\n", filepath.Join(dir, "token"))
+	if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		env  []string
+		want int
+	}{
+		{nil, goProcs},
+		{[]string{"GOMAXPROCS=3"}, 3},
+	} {
+		var out syncLog
+		cmd := exec.Command(bin, "run", "-config", cfgPath)
+		cmd.Env = append(os.Environ(), tt.env...)
+		if tt.env == nil {
+			cmd.Env = withoutEnv(os.Environ(), "GOMAXPROCS")
+		}
+		cmd.Stdout, cmd.Stderr = &out, &out
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf("go_procs=%d", tt.want)
+		deadline := time.Now().Add(20 * time.Second)
+		for !strings.Contains(out.String(), "starting pipcam") && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		line := ""
+		for l := range strings.SplitSeq(out.String(), "\n") {
+			if strings.Contains(l, "starting pipcam") {
+				line = l
+			}
+		}
+		if !strings.Contains(line, want) {
+			t.Errorf("env %v: start-up line %q, want %s\n%s", tt.env, line, want, out.String())
+		}
+	}
+}
+
+func withoutEnv(env []string, name string) []string {
+	var out []string
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, name+"=") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
