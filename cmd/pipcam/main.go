@@ -40,7 +40,9 @@ else runs on built-in defaults (two test-pattern cameras).
 `
 
 func main() {
-	limitGoProcs() // goprocs.go
+	if isDaemon(os.Args[1:]) {
+		tuneGoRuntime() // goruntime.go
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
