@@ -3,10 +3,8 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -28,19 +26,13 @@ func TestDaemonLimitsGoThreadsUnlessGOMAXPROCSIsSet(t *testing.T) {
 		{[]string{"GOMAXPROCS=3"}, 3},
 	} {
 		var out syncLog
-		cmd := exec.Command(bin, "run", "-config", cfgPath)
-		cmd.Env = append(withoutEnv(os.Environ(), "GOMAXPROCS"), tt.env...)
-		cmd.Stdout, cmd.Stderr = &out, &out
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		cmd, exited := runBinary(t, bin, append(withoutEnv(os.Environ(), "GOMAXPROCS"), tt.env...), &out, "run", "-config", cfgPath)
 		deadline := time.Now().Add(20 * time.Second)
 		for !strings.Contains(out.String(), "starting pipcam") && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		<-exited
 		line := ""
 		for l := range strings.SplitSeq(out.String(), "\n") {
 			if strings.Contains(l, "starting pipcam") {

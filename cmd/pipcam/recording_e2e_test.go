@@ -215,21 +215,7 @@ recording: {enabled: true, dir: %q}
 		t.Fatal(err)
 	}
 	var out syncLog
-	cmd := exec.Command(bin, "run", "-config", cfgPath)
-	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	})
+	cmd, exited := runBinary(t, bin, nil, &out, "run", "-config", cfgPath)
 	base := "http://" + httpAddr
 	waitUp(t, base, exited, &out)
 
@@ -268,6 +254,30 @@ recording: {enabled: true, dir: %q}
 	if want := int((recorded - 2*time.Second).Seconds() * 15 * 0.8); info.Video.Frames < want {
 		t.Fatalf("only %d frames decode, want at least %d", info.Video.Frames, want)
 	}
+}
+
+// runBinary starts the built binary with args in env (nil: this process's
+// environment), its output into out; it is killed with the test, or with
+// this process. exited closes when it has ended.
+func runBinary(t *testing.T, bin string, env []string, out *syncLog, args ...string) (*exec.Cmd, <-chan struct{}) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	})
+	return cmd, exited
 }
 
 // buildPipcam builds the daemon's binary into dir.
