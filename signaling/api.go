@@ -7,13 +7,12 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
-	"github.com/pion/interceptor/pkg/cc"
-	"github.com/pion/interceptor/pkg/gcc"
 	"github.com/pion/interceptor/pkg/report"
-	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/logging"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/pipcam/pipcam/signaling/congestion"
 )
 
 // h264Codec is the one codec pipcam offers and answers: H.264 constrained
@@ -54,9 +53,9 @@ const (
 // peerAPI makes every peer: one MediaEngine (only H.264, with the
 // transport-wide CC and abs-capture-time header extensions), one
 // SettingEngine, and the interceptors: NACK responder, RTCP reports, and
-// with adaptation on, transport-wide sequence numbers and a congestion
-// controller of the peer's own. Each peer gets an API of its own because
-// pion hands a new controller to a callback that cannot tell peers apart.
+// with adaptation on, the peer's own transport-wide sequence numbering for
+// its congestion estimate (package congestion), which is why each peer
+// gets an interceptor registry of its own.
 type peerAPI struct {
 	me     *webrtc.MediaEngine
 	se     webrtc.SettingEngine
@@ -85,15 +84,6 @@ func newPeerAPI(stunWait time.Duration, cc *ccSettings, port, tweak func(*webrtc
 		}
 	}
 	p := &peerAPI{me: me, cc: cc}
-	if cc != nil {
-		// Transport-wide sequence numbers on every packet, retransmissions
-		// included (the NACK responder below writes through it).
-		seq, err := twcc.NewHeaderExtensionInterceptor()
-		if err != nil {
-			return nil, fmt.Errorf("transport-wide CC sequence numbers: %w", err)
-		}
-		p.shared = append(p.shared, seq)
-	}
 	responder, err := newSharedPayloadResponder(nackHistory) // nackshare.go
 	if err != nil {
 		return nil, err
@@ -148,30 +138,23 @@ func newPeerAPI(stunWait time.Duration, cc *ccSettings, port, tweak func(*webrtc
 	return p, nil
 }
 
-// newPeerConnection creates a peer; with congestion control on, onBWE gets
-// the peer's estimator before it returns.
-func (p *peerAPI) newPeerConnection(cfg webrtc.Configuration, onBWE func(cc.BandwidthEstimator)) (*webrtc.PeerConnection, error) {
+// newEstimator makes a viewer's congestion estimate; nil with congestion
+// control off.
+func (p *peerAPI) newEstimator() *congestion.Estimator {
+	if p.cc == nil {
+		return nil
+	}
+	return congestion.New(p.cc.initial, p.cc.min, p.cc.max)
+}
+
+// newPeerConnection creates a peer; est (nil: none) gets what it sends
+// and numbers its packets for transport-wide feedback.
+func (p *peerAPI) newPeerConnection(cfg webrtc.Configuration, est *congestion.Estimator) (*webrtc.PeerConnection, error) {
 	reg := &interceptor.Registry{}
-	if p.cc != nil {
-		// First, so that it sees each packet last, after the sequence
-		// number is on it, and so that the NACK responder (added after it)
-		// can limit retransmissions to the target.
-		ccf, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
-			return gcc.NewSendSideBWE(
-				gcc.SendSideBWEInitialBitrate(p.cc.initial),
-				gcc.SendSideBWEMinBitrate(p.cc.min),
-				gcc.SendSideBWEMaxBitrate(p.cc.max),
-				// No pacing: pion's leaky bucket wakes every 5 ms per
-				// viewer; the encoder's own rate is the pacing here.
-				gcc.SendSideBWEPacer(gcc.NewNoOpPacer()),
-				gcc.WithLoggerFactory(p.se.LoggerFactory),
-			)
-		})
-		if err != nil {
-			return nil, fmt.Errorf("congestion controller: %w", err)
-		}
-		ccf.OnNewPeerConnection(func(_ string, e cc.BandwidthEstimator) { onBWE(e) })
-		reg.Add(ccf)
+	if est != nil {
+		// First, so that it sees each packet last, retransmissions from
+		// the NACK responder (added after it) included.
+		reg.Add(congestion.Factory{I: congestion.NewInterceptor(est)})
 	}
 	for _, f := range p.shared {
 		reg.Add(f)

@@ -4,8 +4,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/rtcp"
+
+	"github.com/pipcam/pipcam/signaling/congestion"
 )
 
 // feedbackFresh: an estimate counts only while the viewer's feedback keeps
@@ -15,34 +16,31 @@ const feedbackFresh = 3 * time.Second
 
 // Estimate sources, as status shows them.
 const (
-	sourceTWCC = "twcc" // pion's GCC on transport-wide CC feedback
+	sourceTWCC = "twcc" // package congestion on transport-wide CC feedback
 	sourceREMB = "remb" // the viewer's own receiver estimate
 )
 
 // bandwidth is what one viewer's link takes, from its congestion feedback:
-// GCC on transport-wide CC feedback where the viewer sends it, the REMB
-// it reports otherwise (both: the lower). It knows nothing of sockets:
-// the RTCP reader hands it packets, the estimator comes from pion's
-// interceptor chain.
+// the congestion estimate on transport-wide CC feedback where the viewer
+// sends it, the REMB it reports otherwise (both: the lower). It knows
+// nothing of sockets: the RTCP reader hands it packets, and the estimator
+// learns what was sent from the peer's interceptor chain.
 type bandwidth struct {
 	mu      sync.Mutex
-	gcc     cc.BandwidthEstimator // nil without congestion control
+	est     *congestion.Estimator // nil without congestion control
 	twccAt  time.Time             // last transport-wide feedback
 	remb    float32               // bit/s
 	rembAt  time.Time
 	packets uint64 // feedback packets seen
 }
 
-func (b *bandwidth) setEstimator(e cc.BandwidthEstimator) {
-	b.mu.Lock()
-	b.gcc = e
-	b.mu.Unlock()
-}
-
 // feedback notes one RTCP packet from the viewer.
 func (b *bandwidth) feedback(p rtcp.Packet, now time.Time) {
 	switch p := p.(type) {
 	case *rtcp.TransportLayerCC:
+		if b.est != nil {
+			b.est.Feedback(p, now) // its own lock: b.mu is not held
+		}
 		b.mu.Lock()
 		b.twccAt = now
 		b.packets++
@@ -60,8 +58,8 @@ func (b *bandwidth) feedback(p rtcp.Packet, now time.Time) {
 func (b *bandwidth) estimate(now time.Time) (bps int, source string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.gcc != nil && !b.twccAt.IsZero() && now.Sub(b.twccAt) < feedbackFresh {
-		bps, source = b.gcc.GetTargetBitrate(), sourceTWCC
+	if b.est != nil && !b.twccAt.IsZero() && now.Sub(b.twccAt) < feedbackFresh {
+		bps, source = b.est.Target(), sourceTWCC
 	}
 	if !b.rembAt.IsZero() && now.Sub(b.rembAt) < feedbackFresh {
 		if r := int(b.remb); source == "" || r < bps {

@@ -112,7 +112,8 @@ func (ss *session) setup() error {
 	if err != nil {
 		return err
 	}
-	pc, err := ss.srv.peers.newPeerConnection(rtcCfg, ss.bw.setEstimator)
+	ss.bw.est = ss.srv.peers.newEstimator()
+	pc, err := ss.srv.peers.newPeerConnection(rtcCfg, ss.bw.est)
 	if err != nil {
 		return fmt.Errorf("create peer connection: %w", err)
 	}

@@ -188,6 +188,7 @@ type statusReply struct {
 }
 
 type sessionReply struct {
+	ID             string `json:"id"`
 	EstimateKbps   int    `json:"estimate_kbps"`
 	EstimateSource string `json:"estimate_source"`
 	Receiving      string `json:"receiving"`
@@ -267,9 +268,14 @@ func TestHopelessLinkGetsKeyframesOnly(t *testing.T) {
 
 	const keyOnly = "keyframes only: its link is far below the other viewers'"
 	var st statusReply
+	var before []string // every session's estimate until then
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		st = status(t, base)
+		for _, s := range st.Sessions {
+			before = append(before, fmt.Sprintf("%s:%d", s.ID, s.EstimateKbps))
+		}
+		before = append(before, fmt.Sprintf("target:%d|", st.Stream.TargetKbps))
 		if slices.ContainsFunc(st.Sessions, func(s sessionReply) bool { return s.Receiving == keyOnly }) {
 			break
 		}
@@ -279,6 +285,7 @@ func TestHopelessLinkGetsKeyframesOnly(t *testing.T) {
 		time.Sleep(200 * time.Millisecond) // polling status
 	}
 	since := time.Now()
+	t.Logf("estimates (kbit/s) until then, every 0.2 s: %s", strings.Join(before, " "))
 	t.Logf("keyframes only %.1f s after the viewer started; target %d kbit/s (%s)", since.Sub(start).Seconds(), st.Stream.TargetKbps, st.Stream.Adaptation)
 
 	// 22 s watched, the last 20 counted (what arrives in the first 2 s

@@ -1,0 +1,335 @@
+package congestion
+
+import (
+	"math"
+	"sync"
+	"time"
+
+	"github.com/pion/rtcp"
+)
+
+// Rate control constants (draft-ietf-rmcat-gcc-02, section 5.5 and 6).
+const (
+	decreaseFactor = 0.85 // of the rate that arrived, on overuse
+	growthPerSec   = 1.08 // multiplicative increase far from the last decrease
+	ackedLimit     = 1.5  // the estimate may run ahead of what arrives by this much
+	ackedSlack     = 10_000
+	lossHigh       = 0.10 // loss above this lowers the estimate
+	lossLow        = 0.02 // average loss above this holds it
+	lossHeavy      = 0.30 // above this, what arrives is taken as the link's rate
+	lossReport     = 30   // packets reported before loss is judged
+	lossAveraging  = 0.3  // weight of each judgment in the average
+	rateWindow     = 500_000
+	rateBuckets    = 10
+	// PacketOverhead is what a packet carries besides its payload on the
+	// wire: RTP header with extensions, SRTP tag, UDP and IP.
+	PacketOverhead = 12 + 16 + 16 + 8 + 20
+)
+
+// Estimator is one viewer's send-side bandwidth estimate. Sent is called
+// for every RTP packet (from any goroutine), Feedback for every
+// transport-wide feedback packet; Target reads the estimate.
+type Estimator struct {
+	mu    sync.Mutex
+	start time.Time
+	min   int
+	max   int
+
+	seq  uint16
+	sent history
+
+	ref    referenceClock
+	scrap  []status
+	delay  delayDetector
+	acked  ackedRate
+	rtt    time.Duration
+	target int // bit/s
+
+	lost, report int
+	lossFrom     uint32  // µs: packets sent before the last loss decrease do not count
+	lossAvg      float64 // judged loss, averaged
+
+	lastChange     time.Time // last increase or decrease of target
+	lastDecrease   time.Time
+	decreaseAvg    float64 // the acknowledged rates decreases came from
+	decreaseVar    float64
+	state          usage // the detector's last verdict
+	feedbacks      uint64
+	lastLossFactor float64
+	lossDecrease   time.Time
+}
+
+// New starts an estimate at initial bit/s, kept within [min, max].
+func New(initial, min, max int) *Estimator {
+	return &Estimator{
+		start: time.Now(), min: min, max: max,
+		target: initial,
+		delay:  newDelayDetector(),
+		rtt:    100 * time.Millisecond,
+	}
+}
+
+// Sent notes a packet about to go out and returns the transport-wide
+// sequence number it carries.
+func (e *Estimator) Sent(size int, now time.Time) uint16 {
+	e.mu.Lock()
+	seq := e.seq
+	e.seq++
+	e.sent.add(seq, micros(e.start, now), size)
+	e.mu.Unlock()
+	return seq
+}
+
+// Target is the estimate in bit/s.
+func (e *Estimator) Target() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.target
+}
+
+// Stats is the estimate's state, for status and logs.
+type Stats struct {
+	TargetBps   int
+	AckedBps    int
+	Usage       string
+	Loss        float64 // fraction lost in the last judged report
+	RTT         time.Duration
+	Feedbacks   uint64
+	TrendMs     float64
+	ThresholdMs float64
+}
+
+// Stats returns the estimate's state.
+func (e *Estimator) Stats() Stats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return Stats{
+		TargetBps: e.target,
+		AckedBps:  e.acked.rate(), Usage: e.state.String(), Loss: e.lastLossFactor, RTT: e.rtt,
+		Feedbacks: e.feedbacks, TrendMs: e.delay.lastTrend, ThresholdMs: e.delay.threshold,
+	}
+}
+
+// Feedback takes one transport-wide feedback packet received at now.
+func (e *Estimator) Feedback(fb *rtcp.TransportLayerCC, now time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.feedbacks++
+	base := e.ref.unwrap(fb.ReferenceTime)
+	e.scrap = statuses(fb, base, e.scrap)
+	nowUs := micros(e.start, now)
+	var lastArrival int64
+	var lastSent uint32
+	haveLast := false
+	for _, s := range e.scrap {
+		p, ok := e.sent.take(s.seq)
+		if !ok {
+			continue // not ours any more, or reported twice
+		}
+		if int32(p.at-e.lossFrom) >= 0 {
+			e.report++
+			if !s.received {
+				e.lost++
+			}
+		}
+		if !s.received {
+			continue
+		}
+		e.acked.add(s.arrival, int(p.size))
+		e.delay.packet(p.at, s.arrival)
+		if !haveLast || s.arrival >= lastArrival {
+			lastArrival, lastSent, haveLast = s.arrival, p.at, true
+		}
+	}
+	if haveLast {
+		// The newest packet's round trip, sent to now: an upper bound, by
+		// up to the viewer's feedback interval (50 to 100 ms).
+		if rtt := time.Duration(int32(nowUs-lastSent)) * time.Microsecond; rtt > 0 && rtt < 10*time.Second {
+			e.rtt = (7*e.rtt + rtt) / 8
+		}
+	}
+	e.judgeLoss(nowUs)
+	e.control(now)
+}
+
+// judgeLoss applies the loss rule once enough packets were reported:
+// heavy loss lowers the estimate, as much as half the loss. A decrease is
+// judged again only on packets sent after it: those still in flight were
+// sent at the old rate, and a full drop-tail queue keeps losing them for a
+// while.
+func (e *Estimator) judgeLoss(nowUs uint32) {
+	if e.report < lossReport {
+		return
+	}
+	loss := float64(e.lost) / float64(e.report)
+	e.lastLossFactor = loss
+	e.lossAvg += lossAveraging * (loss - e.lossAvg)
+	e.lost, e.report = 0, 0
+	if loss <= lossHigh {
+		return
+	}
+	next := int(float64(e.target) * (1 - loss/2))
+	acked := e.acked.rate()
+	if loss > lossHeavy {
+		// A link that drops this much is full: what gets through is its
+		// rate. One step there, so that a hopeless viewer's estimate does
+		// not pass through every rate on its way down; and no further
+		// for a viewer on keyframes only, whose every burst overflows
+		// the link's queue. Not knowing yet what gets through, hold.
+		if acked == 0 {
+			return
+		}
+		next = acked
+	} else if acked > 0 {
+		{
+			// Never under what arrives: random loss on a link that takes
+			// the rate must not wear the estimate down to nothing.
+			next = max(next, min(acked, e.target))
+		}
+	}
+	e.target = min(max(next, e.min), e.max)
+	e.lossFrom = nowUs
+}
+
+// control moves the delay-based rate by the detector's verdict: down to
+// what arrived (less a margin) on overuse, held on underuse, and up
+// otherwise: multiplicatively while far from the rate of the last
+// decrease, by a packet per round trip near it.
+func (e *Estimator) control(now time.Time) {
+	e.state = e.delay.usage
+	acked := e.acked.rate()
+	switch e.state {
+	case overuse:
+		if !e.lastDecrease.IsZero() && now.Sub(e.lastDecrease) < e.rtt+100*time.Millisecond {
+			return // the last decrease has not taken effect yet
+		}
+		from := acked
+		if from == 0 {
+			from = e.target
+		}
+		e.target = min(e.target, int(decreaseFactor*float64(from)))
+		e.noteDecrease(float64(from))
+		e.lastDecrease, e.lastChange = now, now
+	case underuse:
+		e.lastChange = now
+	default:
+		if e.lossAvg > lossLow {
+			e.lastChange = now // losing a little: hold
+			break
+		}
+		e.target = e.increase(now, acked)
+		e.lastChange = now
+	}
+	e.target = min(max(e.target, e.min), e.max)
+}
+
+func (e *Estimator) increase(now time.Time, acked int) int {
+	dt := 0.0
+	if !e.lastChange.IsZero() {
+		dt = min(now.Sub(e.lastChange).Seconds(), 1)
+	}
+	var next float64
+	if e.nearLastDecrease(acked) {
+		// A packet per response time: 30 pictures a second, at most one
+		// 1200-byte packet each.
+		perFrame := float64(e.target) / 30
+		packet := perFrame / math.Ceil(perFrame/(1200*8))
+		response := (100*time.Millisecond + e.rtt).Seconds()
+		next = float64(e.target) + max(1000, 0.5*min(dt/response, 1)*packet)
+	} else {
+		next = float64(e.target) * math.Pow(growthPerSec, dt)
+	}
+	// Do not run far ahead of what the viewer is shown to receive; but an
+	// estimate already over that limit (the encoder sends less than the
+	// link takes) stays.
+	if acked > 0 {
+		limit := ackedLimit*float64(acked) + ackedSlack
+		if next > limit {
+			next = max(limit, float64(e.target))
+		}
+	}
+	return int(next)
+}
+
+// noteDecrease keeps a running mean and variance of the rates decreases
+// came from: near it, the link's capacity is probably close.
+func (e *Estimator) noteDecrease(rate float64) {
+	const alpha = 0.95
+	if e.decreaseAvg == 0 {
+		e.decreaseAvg = rate
+		return
+	}
+	x := rate - e.decreaseAvg
+	e.decreaseAvg += alpha * x
+	e.decreaseVar = (1 - alpha) * (e.decreaseVar + alpha*x*x)
+}
+
+func (e *Estimator) nearLastDecrease(acked int) bool {
+	if e.decreaseAvg == 0 || acked == 0 {
+		return false
+	}
+	band := 3 * max(math.Sqrt(e.decreaseVar), 0.05*e.decreaseAvg)
+	return math.Abs(float64(acked)-e.decreaseAvg) < band
+}
+
+// ackedRate is what arrived at the viewer over the last rateWindow of its
+// clock, in buckets.
+type ackedRate struct {
+	bytes  [rateBuckets]int
+	newest int64 // bucket number of the newest arrival
+	first  int64 // arrival of the first packet, µs
+	seen   bool
+	latest int64
+}
+
+const bucketSpan = rateWindow / rateBuckets
+
+func (r *ackedRate) add(arrival int64, size int) {
+	b := arrival / bucketSpan
+	if r.seen && arrival-r.latest > rateWindow {
+		// After a silence (a viewer on keyframes only) the rate is
+		// measured from the burst's start, not over the silence.
+		*r = ackedRate{}
+	}
+	if !r.seen {
+		r.newest, r.first, r.latest, r.seen = b, arrival, arrival, true
+	}
+	if b > r.newest {
+		for i := r.newest + 1; i <= b && i <= r.newest+rateBuckets; i++ {
+			r.bytes[mod(i, rateBuckets)] = 0
+		}
+		r.newest = b
+	}
+	if b <= r.newest-rateBuckets {
+		return // older than the window
+	}
+	r.bytes[mod(b, rateBuckets)] += size
+	r.latest = max(r.latest, arrival)
+}
+
+// rate is bit/s over the window; 0 until it has seen half of one.
+func (r *ackedRate) rate() int {
+	if !r.seen {
+		return 0
+	}
+	// From the start of the oldest bucket kept (or the first arrival) to
+	// the newest arrival.
+	from := max(r.first, (r.newest-rateBuckets+1)*bucketSpan)
+	span := r.latest - from
+	if span < rateWindow/2 {
+		return 0
+	}
+	total := 0
+	for _, b := range r.bytes {
+		total += b
+	}
+	return int(float64(total*8) / (float64(span) / 1e6))
+}
+
+func mod(a, n int64) int {
+	m := a % n
+	if m < 0 {
+		m += n
+	}
+	return int(m)
+}
