@@ -18,7 +18,8 @@ type candidatePair struct {
 	RemoteType string `json:"remote_type"`
 }
 
-// watchPair keeps the session's selected pair up to date.
+// watchPair keeps the session's selected pair up to date, and releases
+// the ICE-TCP candidates when it is UDP for good.
 func (ss *session) watchPair(t *webrtc.ICETransport) {
 	t.OnSelectedCandidatePairChange(func(p *webrtc.ICECandidatePair) {
 		if p == nil || p.Local == nil || p.Remote == nil {
@@ -31,6 +32,7 @@ func (ss *session) watchPair(t *webrtc.ICETransport) {
 			Remote:     net.JoinHostPort(p.Remote.Address, strconv.Itoa(int(p.Remote.Port))),
 			RemoteType: p.Remote.Typ.String(),
 		})
+		ss.releaseTCP(t.Role(), p)
 	})
 }
 

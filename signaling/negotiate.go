@@ -69,7 +69,9 @@ func (ss *session) setLocalAndGather(ctx context.Context, desc webrtc.SessionDes
 	case <-ctx.Done():
 		return "", fmt.Errorf("gather candidates: %w", ctx.Err())
 	}
-	return ss.pc.LocalDescription().SDP, nil
+	sdpText := ss.pc.LocalDescription().SDP
+	ss.localICE.Store(parseLocalICE(sdpText))
+	return sdpText, nil
 }
 
 // setAnswer applies the client's answer to the server's offer.

@@ -56,6 +56,9 @@ type session struct {
 	bw   bandwidth                     // the viewer's link, from its congestion feedback
 	pair atomic.Pointer[candidatePair] // selected ICE pair (candidatepair.go)
 
+	localICE    atomic.Pointer[localICE] // from the description we sent (iceprune.go)
+	tcpReleased atomic.Bool
+
 	bytesSent, packetsSent, keyRequests atomic.Uint64
 	slow                                *throttle // "viewer is slow" lines
 }
