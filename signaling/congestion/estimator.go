@@ -20,13 +20,21 @@ const (
 	lossReport     = 30   // packets reported before loss is judged
 	lossAveraging  = 0.3  // weight of each judgment in the average
 	rateWindow     = 500_000
-	rateBuckets    = 10
+	// Retransmissions may take this share of the estimate, saved up for
+	// at most retransmitBurst.
+	retransmitShare = 0.5
+	retransmitBurst = 500 * time.Millisecond
+	// A round trip this much over the lowest recent one is a standing
+	// queue; the lowest is forgotten after minRTTWindow (routes change).
+	standingQueue = 150 * time.Millisecond
+	minRTTWindow  = 10 * time.Second
+	rateBuckets   = 10
 	// PacketOverhead is what a packet carries besides its payload on the
 	// wire: RTP header with extensions, SRTP tag, UDP and IP.
 	PacketOverhead = 12 + 16 + 16 + 8 + 20
 )
 
-// Estimator is one viewer's send-side bandwidth estimate. Sent is called
+// Estimator is one viewer's send-side bandwidth estimate. Send is called
 // for every RTP packet (from any goroutine), Feedback for every
 // transport-wide feedback packet; Target reads the estimate.
 type Estimator struct {
@@ -38,12 +46,21 @@ type Estimator struct {
 	seq  uint16
 	sent history
 
-	ref    referenceClock
-	scrap  []status
-	delay  delayDetector
-	acked  ackedRate
-	rtt    time.Duration
-	target int // bit/s
+	newestRTP                       uint16 // newest RTP sequence number sent
+	haveRTP                         bool
+	retransmitTokens                float64 // bytes
+	retransmitAt                    time.Time
+	retransmits, retransmitsDropped uint64
+	resent                          [64]resent // when each recent RTP sequence number was last retransmitted
+
+	ref      referenceClock
+	scrap    []status
+	delay    delayDetector
+	acked    ackedRate
+	rtt      time.Duration
+	minRTT   time.Duration // lowest round trip seen within minRTTWindow
+	minRTTAt time.Time
+	target   int // bit/s
 
 	lost, report int
 	lossFrom     uint32  // µs: packets sent before the last loss decrease do not count
@@ -69,15 +86,61 @@ func New(initial, min, max int) *Estimator {
 	}
 }
 
-// Sent notes a packet about to go out and returns the transport-wide
-// sequence number it carries.
-func (e *Estimator) Sent(size int, now time.Time) uint16 {
+// Send decides whether an RTP packet goes out and, if so, notes it and
+// returns the transport-wide sequence number it carries. New packets
+// always go. Retransmissions (an RTP sequence number not newer than the
+// newest sent) go while they stay within retransmitShare of the estimate:
+// a viewer behind a link that drops most of what it gets would otherwise
+// ask for every lost packet again and again, and the answers would crowd
+// out the pictures in the link's queue.
+func (e *Estimator) Send(rtpSeq uint16, size int, now time.Time) (uint16, bool) {
 	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.haveRTP && int16(rtpSeq-e.newestRTP) <= 0 {
+		last := &e.resent[rtpSeq%uint16(len(e.resent))]
+		if last.seq == rtpSeq && !last.at.IsZero() && now.Sub(last.at) < e.rtt {
+			// Asked again before the first answer could have arrived: the
+			// viewer repeats its NACKs until the packet comes.
+			e.retransmitsDropped++
+			return 0, false
+		}
+		if !e.retransmitBudget(size, now) {
+			e.retransmitsDropped++
+			return 0, false
+		}
+		e.retransmits++
+		*last = resent{seq: rtpSeq, at: now}
+	} else {
+		e.newestRTP, e.haveRTP = rtpSeq, true
+	}
 	seq := e.seq
 	e.seq++
 	e.sent.add(seq, micros(e.start, now), size)
-	e.mu.Unlock()
-	return seq
+	return seq, true
+}
+
+type resent struct {
+	seq uint16
+	at  time.Time
+}
+
+// retransmitBudget takes size bytes from a bucket filled at
+// retransmitShare of the estimate, holding at most retransmitBurst of it.
+func (e *Estimator) retransmitBudget(size int, now time.Time) bool {
+	rate := retransmitShare * float64(e.target) / 8 // bytes/s
+	limit := max(retransmitBurst.Seconds()*rate, 2*1200)
+	if e.retransmitAt.IsZero() {
+		e.retransmitTokens = limit // the first loss finds the bucket full
+	} else {
+		e.retransmitTokens += now.Sub(e.retransmitAt).Seconds() * rate
+	}
+	e.retransmitAt = now
+	e.retransmitTokens = min(e.retransmitTokens, limit)
+	if e.retransmitTokens < float64(size) {
+		return false
+	}
+	e.retransmitTokens -= float64(size)
+	return true
 }
 
 // Target is the estimate in bit/s.
@@ -95,6 +158,8 @@ type Stats struct {
 	Loss        float64 // fraction lost in the last judged report
 	RTT         time.Duration
 	Feedbacks   uint64
+	Retransmits uint64 // retransmissions sent
+	Refused     uint64 // retransmissions over the budget, not sent
 	TrendMs     float64
 	ThresholdMs float64
 }
@@ -106,7 +171,7 @@ func (e *Estimator) Stats() Stats {
 	return Stats{
 		TargetBps: e.target,
 		AckedBps:  e.acked.rate(), Usage: e.state.String(), Loss: e.lastLossFactor, RTT: e.rtt,
-		Feedbacks: e.feedbacks, TrendMs: e.delay.lastTrend, ThresholdMs: e.delay.threshold,
+		Feedbacks: e.feedbacks, Retransmits: e.retransmits, Refused: e.retransmitsDropped, TrendMs: e.delay.lastTrend, ThresholdMs: e.delay.threshold,
 	}
 }
 
@@ -146,6 +211,9 @@ func (e *Estimator) Feedback(fb *rtcp.TransportLayerCC, now time.Time) {
 		// up to the viewer's feedback interval (50 to 100 ms).
 		if rtt := time.Duration(int32(nowUs-lastSent)) * time.Microsecond; rtt > 0 && rtt < 10*time.Second {
 			e.rtt = (7*e.rtt + rtt) / 8
+			if e.minRTT == 0 || rtt < e.minRTT || now.Sub(e.minRTTAt) > minRTTWindow {
+				e.minRTT, e.minRTTAt = rtt, now
+			}
 		}
 	}
 	e.judgeLoss(nowUs)
@@ -197,6 +265,12 @@ func (e *Estimator) judgeLoss(nowUs uint32) {
 // decrease, by a packet per round trip near it.
 func (e *Estimator) control(now time.Time) {
 	e.state = e.delay.usage
+	if e.state != overuse && e.minRTT > 0 && e.rtt-e.minRTT > standingQueue {
+		// A queue that filled too slowly for the gradient to show (a
+		// few per cent over the link) and now stands, full, losing a
+		// little all the time: as good as overuse.
+		e.state = overuse
+	}
 	acked := e.acked.rate()
 	switch e.state {
 	case overuse:

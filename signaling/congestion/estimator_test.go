@@ -47,6 +47,7 @@ type call struct {
 	ceiling int
 	rec     *twcc.Recorder
 	frames  int // pictures sent
+	rtp     uint16
 	pending []arrival
 	reports []report
 }
@@ -96,7 +97,11 @@ func (c *call) sendPicture() {
 	bits := min(int(float64(c.est.Target())*0.9), c.ceiling) / 15
 	for left := bits / 8; left > 0; left -= 1200 {
 		size := min(left, 1200) + PacketOverhead
-		seq := c.est.Sent(size, c.base.Add(c.now))
+		c.rtp++
+		seq, ok := c.est.Send(c.rtp, size, c.base.Add(c.now))
+		if !ok {
+			c.t.Fatal("a new packet was refused")
+		}
 		if at, ok := c.link.send(c.now, size); ok {
 			c.pending = append(c.pending, arrival{at: at, seq: seq})
 		}
@@ -318,5 +323,53 @@ func TestHistoryTakesEachPacketOnce(t *testing.T) {
 	h.add(7+historySize, 2, 2)
 	if _, ok := h.take(7); ok {
 		t.Fatal("an overwritten packet was found")
+	}
+}
+
+// New packets always go; retransmissions go within their budget, and a
+// packet asked for again before its first answer could have arrived is
+// not sent twice.
+func TestRetransmissionsStayWithinTheirBudget(t *testing.T) {
+	e := New(100_000, 30_000, 800_000)
+	now := time.Now()
+	for seq := uint16(1); seq <= 100; seq++ {
+		if _, ok := e.Send(seq, 1200, now); !ok {
+			t.Fatalf("new packet %d refused", seq)
+		}
+	}
+	// A viewer that lost everything asks for all of it at once.
+	sent := 0
+	for seq := uint16(1); seq <= 100; seq++ {
+		if _, ok := e.Send(seq, 1200, now); ok {
+			sent++
+		}
+	}
+	// At 100 kbit/s the bucket holds retransmitShare of half a second:
+	// about 3 KB, so 2 packets of 1200 bytes.
+	burst := int(max(retransmitBurst.Seconds()*retransmitShare*100_000/8, 2*1200) / 1200)
+	if sent != burst {
+		t.Fatalf("%d retransmissions went at once, want the bucket's %d", sent, burst)
+	}
+	// The same packets asked for again at once: nothing more goes.
+	if _, ok := e.Send(1, 1200, now.Add(time.Millisecond)); ok {
+		t.Fatal("packet 1 retransmitted twice within a round trip")
+	}
+	// A second later the bucket has refilled a second's share.
+	later := now.Add(time.Second)
+	sent = 0
+	for seq := uint16(50); seq <= 100; seq++ {
+		if _, ok := e.Send(seq, 1200, later); ok {
+			sent++
+		}
+	}
+	if sent == 0 || sent > burst {
+		t.Fatalf("%d retransmissions a second later, want 1..%d", sent, burst)
+	}
+	if st := e.Stats(); st.Retransmits == 0 || st.Refused == 0 {
+		t.Errorf("stats %+v", st)
+	}
+	// New packets are never held back by the budget.
+	if _, ok := e.Send(101, 1200, later); !ok {
+		t.Fatal("a new packet was refused after the budget ran out")
 	}
 }

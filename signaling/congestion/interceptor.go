@@ -9,8 +9,10 @@ import (
 )
 
 // Interceptor numbers every RTP packet of one peer with the transport-wide
-// sequence number extension and tells the Estimator what was sent. Register
-// it first, so that it sees each packet last (retransmissions included).
+// sequence number extension and tells the Estimator what was sent; it
+// drops the retransmissions the Estimator refuses. Register it first, so
+// that it sees each packet last, retransmissions from the NACK responder
+// included.
 type Interceptor struct {
 	interceptor.NoOp
 	est *Estimator
@@ -32,7 +34,10 @@ func (i *Interceptor) BindLocalStream(info *interceptor.StreamInfo, writer inter
 		return writer
 	}
 	return interceptor.RTPWriterFunc(func(h *rtp.Header, payload []byte, a interceptor.Attributes) (int, error) {
-		seq := i.est.Sent(len(payload)+PacketOverhead, time.Now())
+		seq, ok := i.est.Send(h.SequenceNumber, len(payload)+PacketOverhead, time.Now())
+		if !ok {
+			return 0, nil // a retransmission over the budget: as if lost on the way
+		}
 		if err := h.SetExtension(id, []byte{byte(seq >> 8), byte(seq)}); err != nil {
 			return 0, err
 		}
