@@ -73,7 +73,6 @@ type Estimator struct {
 	state          usage // the detector's last verdict
 	feedbacks      uint64
 	lastLossFactor float64
-	lossDecrease   time.Time
 }
 
 // New starts an estimate at initial bit/s, kept within [min, max].
