@@ -127,7 +127,7 @@ func (d *daemon) Close() {
 // runDaemon runs until ctx ends or the HTTP server fails, telling systemd
 // when it is ready and pinging its watchdog while pictures flow.
 func runDaemon(ctx context.Context, cfg *configs.Config, source string, log *slog.Logger) error {
-	log.Info("starting pipcam", "version", version, "config", source, "go_procs", runtime.GOMAXPROCS(0))
+	log.Info("starting pipcam", "version", version, "config", source, "go_procs", runtime.GOMAXPROCS(0), "go_gc_percent", gcPercentNow())
 	d, err := startDaemon(ctx, cfg, log)
 	if err != nil {
 		if ctx.Err() != nil {

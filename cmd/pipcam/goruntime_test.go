@@ -9,8 +9,9 @@ import (
 	"time"
 )
 
-// The daemon runs Go on goProcs threads; GOMAXPROCS still wins.
-func TestDaemonLimitsGoThreadsUnlessGOMAXPROCSIsSet(t *testing.T) {
+// The daemon runs Go on goProcs threads and collects at gcPercent;
+// GOMAXPROCS and GOGC still win.
+func TestDaemonTunesGoUnlessTheEnvironmentDoes(t *testing.T) {
 	dir := t.TempDir()
 	bin := buildPipcam(t, dir)
 	cfgPath := filepath.Join(dir, "pipcam.yaml")
@@ -19,14 +20,15 @@ func TestDaemonLimitsGoThreadsUnlessGOMAXPROCSIsSet(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {
-		env   []string
-		procs int
+		env       []string
+		procs, gc int
 	}{
-		{nil, goProcs},
-		{[]string{"GOMAXPROCS=3"}, 3},
+		{nil, goProcs, gcPercent},
+		{[]string{"GOMAXPROCS=3", "GOGC=80"}, 3, 80},
 	} {
 		var out syncLog
-		cmd, exited := runBinary(t, bin, append(withoutEnv(os.Environ(), "GOMAXPROCS"), tt.env...), &out, "run", "-config", cfgPath)
+		env := withoutEnv(withoutEnv(os.Environ(), "GOMAXPROCS"), "GOGC")
+		cmd, exited := runBinary(t, bin, append(env, tt.env...), &out, "run", "-config", cfgPath)
 		deadline := time.Now().Add(20 * time.Second)
 		for !strings.Contains(out.String(), "starting pipcam") && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
@@ -39,8 +41,10 @@ func TestDaemonLimitsGoThreadsUnlessGOMAXPROCSIsSet(t *testing.T) {
 				line = l
 			}
 		}
-		if want := fmt.Sprintf("go_procs=%d", tt.procs); !strings.Contains(line, want) {
-			t.Errorf("env %v: start-up line %q, want %s\n%s", tt.env, line, want, out.String())
+		for _, want := range []string{fmt.Sprintf("go_procs=%d", tt.procs), fmt.Sprintf("go_gc_percent=%d", tt.gc)} {
+			if !strings.Contains(line, want) {
+				t.Errorf("env %v: start-up line %q, want %s\n%s", tt.env, line, want, out.String())
+			}
 		}
 	}
 }
