@@ -52,7 +52,7 @@ const (
 
 // peerAPI makes every peer: one MediaEngine (only H.264, with the
 // transport-wide CC and abs-capture-time header extensions), one
-// SettingEngine, and the interceptors: NACK responder, RTCP reports, and
+// SettingEngine, and the interceptors: NACK responder, RTCP sender reports, and
 // with adaptation on, the peer's own transport-wide sequence numbering for
 // its congestion estimate (package congestion), which is why each peer
 // gets an interceptor registry of its own.
@@ -89,15 +89,15 @@ func newPeerAPI(stunWait time.Duration, cc *ccSettings, port, tweak func(*webrtc
 		return nil, err
 	}
 	p.shared = append(p.shared, responder)
-	receiverReports, err := report.NewReceiverInterceptor()
-	if err != nil {
-		return nil, fmt.Errorf("rtcp receiver reports: %w", err)
-	}
+	// Sender reports only: a viewer sends no media, so there is nothing to
+	// write receiver reports about, and pion's receiver-report interceptor
+	// would still run a ticker goroutine per viewer and parse every RTCP
+	// packet the viewer sends.
 	senderReports, err := report.NewSenderInterceptor()
 	if err != nil {
 		return nil, fmt.Errorf("rtcp sender reports: %w", err)
 	}
-	p.shared = append(p.shared, receiverReports, senderReports)
+	p.shared = append(p.shared, senderReports)
 
 	se := webrtc.SettingEngine{LoggerFactory: logging.NewDefaultLoggerFactory()}
 	// Viewers may sit on the same host (the Pi's own browser, haproxy

@@ -22,8 +22,9 @@ const (
 	rateWindow     = 500_000
 	// Retransmissions may take this share of the estimate, saved up for
 	// at most retransmitBurst.
-	retransmitShare = 0.5
-	retransmitBurst = 500 * time.Millisecond
+	retransmitShare       = 0.25
+	retransmitShareQueued = 0.1
+	retransmitBurst       = 500 * time.Millisecond
 	// A round trip this much over the lowest recent one is a standing
 	// queue; the lowest is forgotten after minRTTWindow (routes change).
 	standingQueue = 150 * time.Millisecond
@@ -126,7 +127,11 @@ type resent struct {
 // retransmitBudget takes size bytes from a bucket filled at
 // retransmitShare of the estimate, holding at most retransmitBurst of it.
 func (e *Estimator) retransmitBudget(size int, now time.Time) bool {
-	rate := retransmitShare * float64(e.target) / 8 // bytes/s
+	share := retransmitShare
+	if e.standing() {
+		share = retransmitShareQueued // answers would only lengthen the queue
+	}
+	rate := share * float64(e.target) / 8 // bytes/s
 	limit := max(retransmitBurst.Seconds()*rate, 2*1200)
 	if e.retransmitAt.IsZero() {
 		e.retransmitTokens = limit // the first loss finds the bucket full
@@ -247,15 +252,24 @@ func (e *Estimator) judgeLoss(nowUs uint32) {
 			return
 		}
 		next = acked
-	} else if acked > 0 {
-		{
-			// Never under what arrives: random loss on a link that takes
-			// the rate must not wear the estimate down to nothing.
-			next = max(next, min(acked, e.target))
+		if e.standing() {
+			next = min(e.target, acked) // overflowing: never up from here
 		}
+	} else if acked > 0 && !e.standing() {
+		// Never under what arrives while no queue stands: random loss on
+		// a link that takes the rate must not wear the estimate down to
+		// nothing. Loss with a standing queue is the queue overflowing:
+		// then down from the estimate, as GCC does.
+		next = max(next, min(acked, e.target))
 	}
 	e.target = min(max(next, e.min), e.max)
 	e.lossFrom = nowUs
+}
+
+// standing reports a queue on the path: the round trip well over the
+// lowest seen lately.
+func (e *Estimator) standing() bool {
+	return e.minRTT > 0 && e.rtt-e.minRTT > standingQueue
 }
 
 // control moves the delay-based rate by the detector's verdict: down to
@@ -264,10 +278,10 @@ func (e *Estimator) judgeLoss(nowUs uint32) {
 // decrease, by a packet per round trip near it.
 func (e *Estimator) control(now time.Time) {
 	e.state = e.delay.usage
-	if e.state != overuse && e.minRTT > 0 && e.rtt-e.minRTT > standingQueue {
+	if e.standing() {
 		// A queue that filled too slowly for the gradient to show (a
-		// few per cent over the link) and now stands, full, losing a
-		// little all the time: as good as overuse.
+		// few per cent over the link) stands full, losing a little all
+		// the time: as good as overuse.
 		e.state = overuse
 	}
 	acked := e.acked.rate()
@@ -341,7 +355,7 @@ func (e *Estimator) nearLastDecrease(acked int) bool {
 	if e.decreaseAvg == 0 || acked == 0 {
 		return false
 	}
-	band := 3 * max(math.Sqrt(e.decreaseVar), 0.05*e.decreaseAvg)
+	band := 3 * max(math.Sqrt(e.decreaseVar), 0.03*e.decreaseAvg)
 	return math.Abs(float64(acked)-e.decreaseAvg) < band
 }
 
