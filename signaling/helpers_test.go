@@ -173,3 +173,25 @@ func checkLeaks(t *testing.T) {
 		goleak.VerifyNone(t, before)
 	})
 }
+
+// onBothChains runs f against a server with congestion control off
+// ("plain") and on ("adaptive"): their interceptor chains differ.
+func onBothChains(t *testing.T, f func(t *testing.T, base string)) {
+	for _, adaptive := range []bool{false, true} {
+		name := "plain"
+		if adaptive {
+			name = "adaptive"
+		}
+		t.Run(name, func(t *testing.T) {
+			checkLeaks(t)
+			src := newReplaySource(t)
+			if adaptive {
+				_, base := adaptiveServer(t, src, &encoderKnobs{})
+				f(t, base)
+				return
+			}
+			_, hs := startServer(t, src, nil)
+			f(t, hs.URL)
+		})
+	}
+}

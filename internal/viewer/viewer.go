@@ -63,6 +63,9 @@ type Options struct {
 	// OnRTP, if set, sees every video RTP packet as it is read, before
 	// reassembly (duplicates and retransmissions included).
 	OnRTP func(*rtp.Packet)
+	// OnRTCP, if set, sees every RTCP packet the server sends about the
+	// video (sender reports), as pion's receiver reads them.
+	OnRTCP func(rtcp.Packet)
 }
 
 // AU is one received access unit in Annex-B form.
@@ -206,8 +209,24 @@ func newViewer(opts Options, video, audio webrtc.RTPTransceiverDirection) (*View
 		if opts.REMB != nil {
 			v.spawn(func() { v.sendREMB(uint32(tr.SSRC()), opts.REMB) })
 		}
+		if opts.OnRTCP != nil {
+			v.spawn(func() { readRTCP(rcv, opts.OnRTCP) })
+		}
 	})
 	return v, nil
+}
+
+// readRTCP hands the receiver's RTCP to f until the receiver stops.
+func readRTCP(rcv *webrtc.RTPReceiver, f func(rtcp.Packet)) {
+	for {
+		pkts, _, err := rcv.ReadRTCP()
+		if err != nil {
+			return
+		}
+		for _, p := range pkts {
+			f(p)
+		}
+	}
 }
 
 // AUs delivers received access units (bounded; see Options.AUBuffer). It is
