@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pipcam/pipcam/internal/proc"
 )
 
 // The daemon runs Go on goProcs threads and collects at gcPercent;
@@ -26,7 +28,7 @@ func TestDaemonTunesGoUnlessTheEnvironmentDoes(t *testing.T) {
 		{nil, goProcs, gcPercent},
 		{[]string{"GOMAXPROCS=3", "GOGC=80"}, 3, 80},
 	} {
-		var out syncLog
+		var out proc.Log
 		env := withoutEnv(withoutEnv(os.Environ(), "GOMAXPROCS"), "GOGC")
 		cmd, exited := runBinary(t, bin, append(env, tt.env...), &out, "run", "-config", cfgPath)
 		deadline := time.Now().Add(20 * time.Second)

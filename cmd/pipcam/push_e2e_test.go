@@ -7,12 +7,12 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pipcam/pipcam/configs"
 	"github.com/pipcam/pipcam/internal/probe"
+	"github.com/pipcam/pipcam/internal/proc"
 	"github.com/pipcam/pipcam/internal/rtmptest"
 	"github.com/pipcam/pipcam/internal/viewer"
 )
@@ -93,7 +93,7 @@ func TestPushToNginxUnderAViewer(t *testing.T) {
 	cfg.Push.Destinations = []configs.PushDestination{{
 		Name: "nginx", URL: srv.URL, Key: e2eStreamKey, Start: configs.PushAlways, Audio: configs.AudioSilent,
 	}}
-	var logs syncLog
+	var logs proc.Log
 	d := startTestDaemonLogging(t, cfg, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	base := "http://" + d.HTTPAddr()
 	var gaps gapMeter
@@ -162,22 +162,4 @@ func putJSON(t *testing.T, url, body, token string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
-}
-
-// syncLog collects the daemon's log from its goroutines.
-type syncLog struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *syncLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *syncLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

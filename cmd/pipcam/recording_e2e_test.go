@@ -20,6 +20,7 @@ import (
 	"github.com/pipcam/pipcam/internal/disktest"
 	"github.com/pipcam/pipcam/internal/octoprinttest"
 	"github.com/pipcam/pipcam/internal/probe"
+	"github.com/pipcam/pipcam/internal/proc"
 	"github.com/pipcam/pipcam/internal/viewer"
 	"github.com/pipcam/pipcam/recordings"
 )
@@ -214,7 +215,7 @@ recording: {enabled: true, dir: %q}
 	if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var out syncLog
+	var out proc.Log
 	cmd, exited := runBinary(t, bin, nil, &out, "run", "-config", cfgPath)
 	base := "http://" + httpAddr
 	waitUp(t, base, exited, &out)
@@ -259,24 +260,16 @@ recording: {enabled: true, dir: %q}
 // runBinary starts the built binary with args in env (nil: this process's
 // environment), its output into out; it is killed with the test, or with
 // this process. exited closes when it has ended.
-func runBinary(t *testing.T, bin string, env []string, out *syncLog, args ...string) (*exec.Cmd, <-chan struct{}) {
+func runBinary(t *testing.T, bin string, env []string, out *proc.Log, args ...string) (*exec.Cmd, <-chan struct{}) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	exited, err := proc.Start(cmd)
+	if err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	})
+	t.Cleanup(func() { proc.Stop(cmd, exited) })
 	return cmd, exited
 }
 
@@ -302,7 +295,7 @@ func freeAddr(t *testing.T) string {
 }
 
 // waitUp waits until the daemon answers its status.
-func waitUp(t *testing.T, base string, exited <-chan struct{}, out *syncLog) {
+func waitUp(t *testing.T, base string, exited <-chan struct{}, out *proc.Log) {
 	t.Helper()
 	deadline := time.Now().Add(45 * time.Second)
 	for {

@@ -3,15 +3,15 @@
 package haproxytest
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/pipcam/pipcam/internal/proc"
 )
 
 // octoPiConfig is OctoPi's rule for the webcam: /webcam/ goes to pipcam
@@ -57,21 +57,14 @@ func Start(t testing.TB, webcam, octoprint string) string {
 	if err := os.WriteFile(cfg, fmt.Appendf(nil, octoPiConfig, port, octoprint, webcam), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var out syncBuffer
+	var out proc.Log
 	cmd := exec.Command(bin, "-db", "-f", cfg)
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
+	exited, err := proc.Start(cmd)
+	if err != nil {
 		t.Fatalf("start haproxy: %v", err)
 	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	})
+	t.Cleanup(func() { proc.Stop(cmd, exited) })
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		select {
@@ -88,22 +81,4 @@ func Start(t testing.TB, webcam, octoprint string) string {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-// syncBuffer collects haproxy's output from its two pipes' copiers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

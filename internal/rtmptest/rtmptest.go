@@ -5,7 +5,6 @@
 package rtmptest
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -13,9 +12,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pipcam/pipcam/internal/proc"
 )
 
 // Module is where Debian's libnginx-mod-rtmp installs the module.
@@ -51,7 +51,7 @@ type Server struct {
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
-	exited chan struct{}
+	exited <-chan struct{}
 }
 
 // Start runs nginx-rtmp with its config and files in dir (which must
@@ -105,18 +105,12 @@ func (s *Server) Restart() error {
 		return errors.New("nginx is running")
 	}
 	cmd := exec.Command("nginx", "-p", s.prefix, "-c", "nginx.conf", "-e", s.log)
-	var out bytes.Buffer
+	var out proc.Log
 	cmd.Stdout, cmd.Stderr = &out, &out
-	// Killed with the test binary if that dies.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	exited, err := proc.Start(cmd)
+	if err != nil {
 		return fmt.Errorf("start nginx: %w", err)
 	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(exited)
-	}()
 	s.cmd, s.exited = cmd, exited
 	addr := fmt.Sprintf("127.0.0.1:%d", s.Port)
 	for deadline := time.Now().Add(10 * time.Second); ; {
