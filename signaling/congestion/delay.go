@@ -11,10 +11,6 @@ const (
 	underuse       // queues are draining: hold, do not add to them
 )
 
-func (u usage) String() string {
-	return [...]string{"normal", "overuse", "underuse"}[u]
-}
-
 // Delay detector constants (draft-ietf-rmcat-gcc-02 and the trendline
 // filter browsers use).
 const (
@@ -63,7 +59,6 @@ type delayDetector struct {
 	overTime    float64
 	overCount   int
 	usage       usage
-	lastTrend   float64 // modified trend, for status
 	initialized bool
 }
 
@@ -142,7 +137,6 @@ func slope(pts []struct{ x, y float64 }) (float64, bool) {
 // with the threshold, and moves the threshold towards it.
 func (d *delayDetector) detect(trend, sendDelta float64, arrival int64) {
 	m := float64(d.deltas) * trend * trendGain
-	d.lastTrend = m
 	switch {
 	case m > d.threshold:
 		if d.overTime < 0 {

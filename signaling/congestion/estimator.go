@@ -71,7 +71,6 @@ type Estimator struct {
 	lastDecrease   time.Time
 	decreaseAvg    float64 // the acknowledged rates decreases came from
 	decreaseVar    float64
-	state          usage // the detector's last verdict
 	feedbacks      uint64
 	lastLossFactor float64
 }
@@ -154,18 +153,15 @@ func (e *Estimator) Target() int {
 	return e.target
 }
 
-// Stats is the estimate's state, for status and logs.
+// Stats is the estimate's state, as its tests read it.
 type Stats struct {
 	TargetBps   int
 	AckedBps    int
-	Usage       string
 	Loss        float64 // fraction lost in the last judged report
 	RTT         time.Duration
 	Feedbacks   uint64
 	Retransmits uint64 // retransmissions sent
 	Refused     uint64 // retransmissions over the budget, not sent
-	TrendMs     float64
-	ThresholdMs float64
 }
 
 // Stats returns the estimate's state.
@@ -174,8 +170,8 @@ func (e *Estimator) Stats() Stats {
 	defer e.mu.Unlock()
 	return Stats{
 		TargetBps: e.target,
-		AckedBps:  e.acked.rate(), Usage: e.state.String(), Loss: e.lastLossFactor, RTT: e.rtt,
-		Feedbacks: e.feedbacks, Retransmits: e.retransmits, Refused: e.retransmitsDropped, TrendMs: e.delay.lastTrend, ThresholdMs: e.delay.threshold,
+		AckedBps:  e.acked.rate(), Loss: e.lastLossFactor, RTT: e.rtt,
+		Feedbacks: e.feedbacks, Retransmits: e.retransmits, Refused: e.retransmitsDropped,
 	}
 }
 
@@ -277,15 +273,15 @@ func (e *Estimator) standing() bool {
 // otherwise: multiplicatively while far from the rate of the last
 // decrease, by a packet per round trip near it.
 func (e *Estimator) control(now time.Time) {
-	e.state = e.delay.usage
+	state := e.delay.usage
 	if e.standing() {
 		// A queue that filled too slowly for the gradient to show (a
 		// few per cent over the link) stands full, losing a little all
 		// the time: as good as overuse.
-		e.state = overuse
+		state = overuse
 	}
 	acked := e.acked.rate()
-	switch e.state {
+	switch state {
 	case overuse:
 		if !e.lastDecrease.IsZero() && now.Sub(e.lastDecrease) < e.rtt+100*time.Millisecond {
 			return // the last decrease has not taken effect yet
