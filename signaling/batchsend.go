@@ -5,8 +5,6 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
-
-	"golang.org/x/net/ipv4"
 )
 
 // maxBatch is the most packets one sendmmsg takes (the kernel's UIO_MAXIOV
@@ -26,7 +24,7 @@ const maxBatch = 256
 // viewer that stops reading costs only the packets the network drops.
 type batchConn struct {
 	*net.UDPConn
-	pc *ipv4.PacketConn
+	raw *rawUDP // rawudp_linux.go
 
 	// inFlight is the number of the AU being written (0: none); only the
 	// latest AU counts, so one that a viewer never finishes is forgotten
@@ -35,30 +33,40 @@ type batchConn struct {
 	gen      atomic.Uint64
 
 	mu   sync.Mutex
-	msgs []ipv4.Message
+	msgs []outPacket
 	bufs [][]byte  // payload storage, reused
 	sent sendStats // under mu
 }
 
+// outPacket is a datagram queued for a batch.
+type outPacket struct {
+	buf []byte
+	to  netip.AddrPort
+}
+
 type sendStats struct{ calls, packets uint64 }
 
-func newBatchConn(c *net.UDPConn) *batchConn {
-	return &batchConn{UDPConn: c, pc: ipv4.NewPacketConn(c)}
+func newBatchConn(c *net.UDPConn) (*batchConn, error) {
+	raw, err := newRawUDP(c)
+	if err != nil {
+		return nil, err
+	}
+	return &batchConn{UDPConn: c, raw: raw}, nil
 }
 
 // ReadFromAddrPort and WriteToAddrPort are what pion's UDPMux uses when
 // the connection has them (a *net.UDPConn wrapped is not recognised).
 func (b *batchConn) ReadFromAddrPort(p []byte) (int, netip.AddrPort, error) {
-	return b.UDPConn.ReadFromUDPAddrPort(p)
+	return b.raw.recvFrom(p)
 }
 
 func (b *batchConn) WriteToAddrPort(p []byte, addr netip.AddrPort) (int, error) {
 	if b.inFlight.Load() == 0 {
-		return b.UDPConn.WriteToUDPAddrPort(p, addr)
+		return b.raw.sendTo(p, addr)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.queue(p, net.UDPAddrFromAddrPort(addr))
+	b.queue(p, addr)
 	// The AU may have finished between the check above and the lock.
 	if len(b.msgs) >= maxBatch || b.inFlight.Load() == 0 {
 		b.flushLocked()
@@ -74,13 +82,13 @@ func (b *batchConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 }
 
 // queue copies p (its SRTP buffer is reused as soon as the write returns).
-func (b *batchConn) queue(p []byte, addr *net.UDPAddr) {
+func (b *batchConn) queue(p []byte, addr netip.AddrPort) {
 	i := len(b.msgs)
 	if i == len(b.bufs) {
 		b.bufs = append(b.bufs, make([]byte, 0, rtpMTU+64))
 	}
 	b.bufs[i] = append(b.bufs[i][:0], p...)
-	b.msgs = append(b.msgs, ipv4.Message{Buffers: [][]byte{b.bufs[i]}, Addr: addr})
+	b.msgs = append(b.msgs, outPacket{buf: b.bufs[i], to: addr})
 }
 
 func (b *batchConn) flush() {
@@ -92,21 +100,12 @@ func (b *batchConn) flush() {
 // flushLocked sends what is queued. A packet the kernel refuses is
 // dropped, as a failed sendto would drop it: the queue must not stall.
 func (b *batchConn) flushLocked() {
-	msgs := b.msgs
-	for len(msgs) > 0 {
-		n, err := b.pc.WriteBatch(msgs, 0)
-		b.sent.calls++
-		if n > 0 {
-			b.sent.packets += uint64(n)
-		}
-		if err != nil || n <= 0 {
-			n = 1
-		}
-		msgs = msgs[n:]
+	if len(b.msgs) == 0 {
+		return
 	}
-	for i := range b.msgs {
-		b.msgs[i] = ipv4.Message{}
-	}
+	calls, sent := b.raw.sendBatch(b.msgs)
+	b.sent.calls += uint64(calls)
+	b.sent.packets += uint64(sent)
 	b.msgs = b.msgs[:0]
 }
 

@@ -18,7 +18,11 @@ func batchPair(t *testing.T) (*batchConn, *net.UDPConn) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close(); b.Close() })
-	return newBatchConn(a), b
+	bc, err := newBatchConn(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bc, b
 }
 
 // received reads what has arrived within wait.

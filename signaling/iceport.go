@@ -44,7 +44,13 @@ func listenICE(port int, hosts []configs.AdditionalHost, lf logging.LoggerFactor
 	if err != nil {
 		return nil, err
 	}
-	p := &icePort{port: udp.LocalAddr().(*net.UDPAddr).Port, batch: newBatchConn(udp)}
+	batch, err := newBatchConn(udp)
+	if err != nil {
+		_ = udp.Close()
+		_ = tcp.Close()
+		return nil, fmt.Errorf("ICE port %d/udp: %w", port, err)
+	}
+	p := &icePort{port: udp.LocalAddr().(*net.UDPAddr).Port, batch: batch}
 	p.udp = ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: p.batch, Logger: lf.NewLogger("udpmux")})
 	p.tcp = ice.NewTCPMuxDefault(ice.TCPMuxParams{
 		Listener:             tcp,

@@ -1,0 +1,248 @@
+package signaling
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// rawUDP reads and writes the ICE socket's datagrams with recvfrom,
+// sendto and sendmmsg made as raw system calls. The socket is non-blocking
+// and every call passes MSG_DONTWAIT, so each returns in microseconds (a
+// full buffer waits in Go's poller, as net.UDPConn would). Through
+// net.UDPConn (or x/net's WriteBatch) every call enters the scheduler's
+// system-call state, and that wakes Go's sysmon thread whenever it sleeps
+// (it sleeps whenever the daemon's one P goes idle, many times a second
+// with a crowd connected); once woken it polls every 20 µs for a while.
+// With a crowd that was a tenth of the daemon's CPU.
+type rawUDP struct {
+	rc syscall.RawConn
+	// v6 is true for an AF_INET6 socket (the dual-stack default): IPv4
+	// peers are addressed as IPv4-mapped IPv6 there.
+	v6 bool
+
+	// Reused by sendBatch (its caller serialises it).
+	hdrs  []mmsghdr
+	iovs  []unix.Iovec
+	names []unix.RawSockaddrInet6
+}
+
+// mmsghdr is struct mmsghdr: Go lays it out as C does (padding included).
+type mmsghdr struct {
+	hdr unix.Msghdr
+	len uint32
+}
+
+func newRawUDP(c *net.UDPConn) (*rawUDP, error) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	s := &rawUDP{rc: rc}
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		var sa unix.Sockaddr
+		sa, serr = unix.Getsockname(int(fd))
+		_, s.v6 = sa.(*unix.SockaddrInet6)
+	}); err != nil {
+		return nil, err
+	}
+	if serr != nil {
+		return nil, fmt.Errorf("the ICE socket's address: %w", serr)
+	}
+	return s, nil
+}
+
+// errFamily is a destination the socket's address family cannot reach
+// (an IPv6 peer on an IPv4-only socket).
+var errFamily = errors.New("address family not supported by the ICE socket")
+
+// sockaddr writes to's address into sa in the socket's family and returns
+// its length.
+func (s *rawUDP) sockaddr(sa *unix.RawSockaddrInet6, to netip.AddrPort) (uint32, error) {
+	a := to.Addr()
+	port := to.Port()
+	if !s.v6 {
+		if !a.Unmap().Is4() {
+			return 0, errFamily
+		}
+		in4 := (*unix.RawSockaddrInet4)(unsafe.Pointer(sa))
+		*in4 = unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: a.Unmap().As4()}
+		in4.Port = htons(port)
+		return unix.SizeofSockaddrInet4, nil
+	}
+	*sa = unix.RawSockaddrInet6{Family: unix.AF_INET6, Addr: a.As16()}
+	sa.Port = htons(port)
+	if a.Is6() && a.Zone() != "" {
+		if ifi, err := net.InterfaceByName(a.Zone()); err == nil {
+			sa.Scope_id = uint32(ifi.Index)
+		}
+	}
+	return unix.SizeofSockaddrInet6, nil
+}
+
+// htons puts a port in network byte order as the sockaddr field holds it.
+func htons(p uint16) uint16 {
+	b := [2]byte{byte(p >> 8), byte(p)}
+	return *(*uint16)(unsafe.Pointer(&b))
+}
+
+// recvFrom reads one datagram, as net.UDPConn.ReadFromUDPAddrPort does
+// (IPv4 peers on a dual-stack socket come as IPv4-mapped addresses).
+// Errors a datagram's sender caused (an ICMP error queued on the socket)
+// are skipped: pion's UDPMux stops for good at any error but a timeout.
+func (s *rawUDP) recvFrom(p []byte) (int, netip.AddrPort, error) {
+	for {
+		var sa unix.RawSockaddrInet6
+		salen := uint32(unsafe.Sizeof(sa))
+		var n uintptr
+		var errno syscall.Errno
+		var ptr unsafe.Pointer
+		if len(p) > 0 {
+			ptr = unsafe.Pointer(&p[0])
+		}
+		err := s.rc.Read(func(fd uintptr) bool {
+			n, _, errno = unix.RawSyscall6(unix.SYS_RECVFROM, fd, uintptr(ptr), uintptr(len(p)),
+				unix.MSG_DONTWAIT, uintptr(unsafe.Pointer(&sa)), uintptr(unsafe.Pointer(&salen)))
+			return errno != unix.EAGAIN // nothing queued: wait until readable
+		})
+		if err != nil {
+			return 0, netip.AddrPort{}, err
+		}
+		switch errno {
+		case 0:
+		case unix.EINTR, unix.ECONNREFUSED, unix.EHOSTUNREACH, unix.ENETUNREACH:
+			continue
+		default:
+			return 0, netip.AddrPort{}, &net.OpError{Op: "recvfrom", Net: "udp", Err: errno}
+		}
+		if from := fromSockaddr(&sa); from.IsValid() {
+			return int(n), from, nil
+		}
+	}
+}
+
+// fromSockaddr is the address a recvfrom filled in.
+func fromSockaddr(sa *unix.RawSockaddrInet6) netip.AddrPort {
+	switch sa.Family {
+	case unix.AF_INET:
+		in4 := (*unix.RawSockaddrInet4)(unsafe.Pointer(sa))
+		return netip.AddrPortFrom(netip.AddrFrom4(in4.Addr), ntohs(in4.Port))
+	case unix.AF_INET6:
+		a := netip.AddrFrom16(sa.Addr)
+		if sa.Scope_id != 0 {
+			if ifi, err := net.InterfaceByIndex(int(sa.Scope_id)); err == nil {
+				a = a.WithZone(ifi.Name)
+			}
+		}
+		return netip.AddrPortFrom(a, ntohs(sa.Port))
+	}
+	return netip.AddrPort{} // not from an IP peer: skipped
+}
+
+// ntohs reads a port a sockaddr holds in network byte order.
+func ntohs(p uint16) uint16 {
+	b := *(*[2]byte)(unsafe.Pointer(&p))
+	return uint16(b[0])<<8 | uint16(b[1])
+}
+
+// sendTo sends one datagram.
+func (s *rawUDP) sendTo(p []byte, to netip.AddrPort) (int, error) {
+	var sa unix.RawSockaddrInet6
+	n, err := s.sockaddr(&sa, to)
+	if err != nil {
+		return 0, err
+	}
+	var sent uintptr
+	var errno syscall.Errno
+	werr := s.rc.Write(func(fd uintptr) bool {
+		var ptr unsafe.Pointer
+		if len(p) > 0 {
+			ptr = unsafe.Pointer(&p[0])
+		}
+		sent, _, errno = unix.RawSyscall6(unix.SYS_SENDTO, fd, uintptr(ptr), uintptr(len(p)),
+			unix.MSG_DONTWAIT, uintptr(unsafe.Pointer(&sa)), uintptr(n))
+		return errno != unix.EAGAIN // full send buffer: wait until writable
+	})
+	if werr != nil {
+		return 0, werr
+	}
+	if errno != 0 {
+		return 0, &net.OpError{Op: "sendto", Net: "udp", Addr: net.UDPAddrFromAddrPort(to), Err: errno}
+	}
+	return int(sent), nil
+}
+
+// sendBatch sends pkts with as few sendmmsg calls as the kernel takes and
+// returns the calls made and the datagrams sent. A datagram the kernel
+// refuses (or the socket's family cannot address) is skipped, as a failed
+// sendto would drop it: the rest must still go.
+func (s *rawUDP) sendBatch(pkts []outPacket) (calls, sent int) {
+	for len(pkts) > 0 {
+		n := min(len(pkts), maxBatch)
+		k := s.prepare(pkts[:n])
+		if k == 0 { // the first could not be addressed
+			pkts = pkts[1:]
+			continue
+		}
+		got := s.sendmmsg(k)
+		calls++
+		if got <= 0 {
+			got = 1 // skip the datagram the kernel refused
+		} else {
+			sent += got
+		}
+		pkts = pkts[got:]
+	}
+	return calls, sent
+}
+
+// prepare fills the headers for a leading run of pkts that can be
+// addressed and returns its length.
+func (s *rawUDP) prepare(pkts []outPacket) int {
+	if cap(s.hdrs) < len(pkts) {
+		s.hdrs = make([]mmsghdr, len(pkts))
+		s.iovs = make([]unix.Iovec, len(pkts))
+		s.names = make([]unix.RawSockaddrInet6, len(pkts))
+	}
+	for i, p := range pkts {
+		nl, err := s.sockaddr(&s.names[i], p.to)
+		if err != nil {
+			return i
+		}
+		iov := &s.iovs[i]
+		iov.Base = nil
+		if len(p.buf) > 0 {
+			iov.Base = &p.buf[0]
+		}
+		iov.SetLen(len(p.buf))
+		h := &s.hdrs[i]
+		*h = mmsghdr{}
+		h.hdr.Name = (*byte)(unsafe.Pointer(&s.names[i]))
+		h.hdr.Namelen = nl
+		h.hdr.Iov = iov
+		h.hdr.SetIovlen(1)
+	}
+	return len(pkts)
+}
+
+// sendmmsg sends the first k prepared datagrams and returns how many went
+// (-1: none, the first was refused).
+func (s *rawUDP) sendmmsg(k int) int {
+	var r uintptr
+	var errno syscall.Errno
+	err := s.rc.Write(func(fd uintptr) bool {
+		r, _, errno = unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&s.hdrs[0])),
+			uintptr(k), unix.MSG_DONTWAIT, 0, 0)
+		return errno != unix.EAGAIN
+	})
+	if err != nil || errno != 0 {
+		return -1
+	}
+	return int(r)
+}
