@@ -9,7 +9,7 @@ package compositor
 
 // pipcam_meter keeps the monotonic times (µs) of a camera's latest
 // pictures. Its probe runs in the camera's streaming thread and never
-// enters Go (see auWaker for what a call into Go costs per picture).
+// enters Go (see auQueue for what a call into Go costs per picture).
 // Reference-counted: the camera holds one reference, each probe another.
 typedef struct {
 	GMutex mu;

@@ -25,9 +25,9 @@ type run struct {
 	flvSink  *gst.Element
 	auSink   *app.Sink
 	// auWake and busWake say there is a sample or a bus message to take
-	// (wake_au.go, wake.go); auWaker makes the first.
+	// (wake_au.go, wake.go); auQueue makes the first.
 	auWake, busWake notifier
-	auWaker         *auWaker
+	auQueue         *auQueue
 	// The JPEG branch (nil when turned off); the Graph's snapshotter
 	// attaches to it once the run plays.
 	jpegValve, jpegSink *gst.Element
@@ -78,7 +78,7 @@ func (g *Graph) startRun(ctx context.Context, ptsBase time.Duration) (*run, erro
 	}
 
 	// Prompt until the first picture: start-up waits for it.
-	if r.auWaker, err = notifyAUs(r.auSink, true, r.auWake); err != nil {
+	if r.auQueue, err = queueAUs(r.auSink, true, r.auWake); err != nil {
 		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
@@ -155,8 +155,8 @@ func (r *run) close() {
 		r.cancel()
 	}
 	r.wg.Wait()
-	if r.auWaker != nil {
-		r.auWaker.close()
+	if r.auQueue != nil {
+		r.auQueue.close()
 	}
 	stopPipeline(r.pipeline)
 }
