@@ -1,0 +1,80 @@
+package signaling
+
+import (
+	"sync"
+	"time"
+
+	"github.com/pion/interceptor/pkg/report"
+)
+
+// tickHub gives every viewer's sender-report loop its ticks from one
+// timer. pion's default is a time.Ticker per viewer: with a crowd that is
+// a timer firing for each viewer every second, and each firing wakes a
+// thread (and Go's sysmon, which sleeps until the next timer). One timer
+// wakes them once a second together, and the reports leave in the same
+// moment. The timer runs only while a viewer has a ticker.
+type tickHub struct {
+	interval time.Duration
+
+	mu     sync.Mutex
+	subs   map[*hubTicker]struct{}
+	ticker *time.Ticker
+	stop   chan struct{}
+}
+
+func newTickHub(interval time.Duration) *tickHub {
+	return &tickHub{interval: interval, subs: map[*hubTicker]struct{}{}}
+}
+
+// hubTicker is one viewer's report.Ticker.
+type hubTicker struct {
+	hub *tickHub
+	ch  chan time.Time
+}
+
+func (t *hubTicker) Ch() <-chan time.Time { return t.ch }
+func (t *hubTicker) Stop()                { t.hub.remove(t) }
+
+// newTicker is a report.TickerFactory. Every report loop asks for the
+// same interval (the hub's); one asking for another still gets the hub's.
+func (h *tickHub) newTicker(time.Duration) report.Ticker {
+	t := &hubTicker{hub: h, ch: make(chan time.Time, 1)}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.subs[t] = struct{}{}
+	if h.ticker == nil {
+		h.ticker = time.NewTicker(h.interval)
+		h.stop = make(chan struct{})
+		go h.run(h.ticker, h.stop)
+	}
+	return t
+}
+
+func (h *tickHub) remove(t *hubTicker) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.subs, t)
+	if len(h.subs) == 0 && h.ticker != nil {
+		h.ticker.Stop()
+		close(h.stop)
+		h.ticker, h.stop = nil, nil
+	}
+}
+
+func (h *tickHub) run(tk *time.Ticker, stop chan struct{}) {
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-tk.C:
+			h.mu.Lock()
+			for t := range h.subs {
+				select {
+				case t.ch <- now:
+				default: // its loop has not taken the last tick: as time.Ticker, skip
+				}
+			}
+			h.mu.Unlock()
+		}
+	}
+}
