@@ -63,6 +63,8 @@ type Graph struct {
 	auBytes  atomic.Uint64
 	lastAUns atomic.Int64
 	drains   atomic.Uint64 // pull-loop wake-ups that found pictures
+	// ringLost counts the pictures earlier runs' rings lost (wake_au.go).
+	ringLost atomic.Uint64
 
 	failed chan error // the reason the Graph gave up; see Failed
 	cancel context.CancelFunc

@@ -39,4 +39,8 @@ func TestPicturesComeInBatchesUntilSomebodyIsPrompt(t *testing.T) {
 	prompt("a prompt subscription")
 	unsubscribe()
 	batched("the prompt subscription ended")
+	// The ring holds what the slow drains leave between them.
+	if lost := g.Status().(Status).LostBeforePull; lost != 0 {
+		t.Errorf("status: %d pictures lost before the pull loop took them, want none", lost)
+	}
 }

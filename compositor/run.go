@@ -157,6 +157,7 @@ func (r *run) close() {
 	r.wg.Wait()
 	if r.auQueue != nil {
 		r.auQueue.close()
+		r.g.ringLost.Add(r.auQueue.dropped())
 	}
 	stopPipeline(r.pipeline)
 }

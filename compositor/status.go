@@ -8,24 +8,27 @@ import (
 
 // Status is the graph's part of GET /api/status.
 type Status struct {
-	Encoder            string         `json:"encoder"`
-	BitrateKbps        int            `json:"configured_bitrate_kbps"`
-	Width              int            `json:"width"`
-	Height             int            `json:"height"`
-	Framerate          int            `json:"framerate"`
-	AccessUnits        uint64         `json:"access_units"`
-	Keyframes          uint64         `json:"keyframes"`
-	KeyframeRequests   uint64         `json:"keyframe_requests"`
-	KeyframesForced    uint64         `json:"keyframes_forced"`
-	LastPictureAgoMs   int64          `json:"last_picture_ago_ms"`
-	FLVPort            int            `json:"flv_port"`
-	FLVClients         int            `json:"flv_clients"`
-	Subscribers        int            `json:"subscribers"`
-	DroppedToSubscribe uint64         `json:"dropped_to_subscribers"`
-	Overlay            string         `json:"overlay_text"`
-	Layout             configs.Layout `json:"layout"`
-	Sources            []SourceStatus `json:"sources"`
-	UptimeSeconds      float64        `json:"uptime_seconds"`
+	Encoder            string `json:"encoder"`
+	BitrateKbps        int    `json:"configured_bitrate_kbps"`
+	Width              int    `json:"width"`
+	Height             int    `json:"height"`
+	Framerate          int    `json:"framerate"`
+	AccessUnits        uint64 `json:"access_units"`
+	Keyframes          uint64 `json:"keyframes"`
+	KeyframeRequests   uint64 `json:"keyframe_requests"`
+	KeyframesForced    uint64 `json:"keyframes_forced"`
+	LastPictureAgoMs   int64  `json:"last_picture_ago_ms"`
+	FLVPort            int    `json:"flv_port"`
+	FLVClients         int    `json:"flv_clients"`
+	Subscribers        int    `json:"subscribers"`
+	DroppedToSubscribe uint64 `json:"dropped_to_subscribers"`
+	// LostBeforePull counts pictures the encoder made that Go never took
+	// (a full ring: the pull loop stalled for 64 pictures).
+	LostBeforePull uint64         `json:"lost_before_pull"`
+	Overlay        string         `json:"overlay_text"`
+	Layout         configs.Layout `json:"layout"`
+	Sources        []SourceStatus `json:"sources"`
+	UptimeSeconds  float64        `json:"uptime_seconds"`
 	// Playing is false while a dead pipeline is being rebuilt.
 	Playing  bool `json:"playing"`
 	Rebuilds int  `json:"rebuilds"`
@@ -94,6 +97,10 @@ func (g *Graph) Status() any {
 		Errors:             append([]GraphError{}, g.errs...),
 		ErrorCount:         g.errCount,
 		GstBufferGrowth:    growth,
+	}
+	st.LostBeforePull = g.ringLost.Load()
+	if g.cur != nil && g.cur.auQueue != nil {
+		st.LostBeforePull += g.cur.auQueue.dropped()
 	}
 	if last := g.lastAUns.Load(); last > 0 {
 		st.LastPictureAgoMs = time.Since(time.Unix(0, last)).Milliseconds()
