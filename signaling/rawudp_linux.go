@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
 	"syscall"
 	"unsafe"
 
@@ -78,12 +79,22 @@ func (s *rawUDP) sockaddr(sa *unix.RawSockaddrInet6, to netip.AddrPort) (uint32,
 	}
 	*sa = unix.RawSockaddrInet6{Family: unix.AF_INET6, Addr: a.As16()}
 	sa.Port = htons(port)
-	if a.Is6() && a.Zone() != "" {
-		if ifi, err := net.InterfaceByName(a.Zone()); err == nil {
-			sa.Scope_id = uint32(ifi.Index)
-		}
+	if zone := a.Zone(); zone != "" {
+		sa.Scope_id = zoneIndex(zone)
 	}
 	return unix.SizeofSockaddrInet6, nil
+}
+
+// zoneIndex is the interface index an IPv6 zone names: recvFrom gives the
+// index itself; a name (from elsewhere) is looked up. 0: unknown.
+func zoneIndex(zone string) uint32 {
+	if i, err := strconv.ParseUint(zone, 10, 32); err == nil {
+		return uint32(i)
+	}
+	if ifi, err := net.InterfaceByName(zone); err == nil {
+		return uint32(ifi.Index)
+	}
+	return 0
 }
 
 // htons puts a port in network byte order as the sockaddr field holds it.
@@ -102,12 +113,8 @@ func (s *rawUDP) recvFrom(p []byte) (int, netip.AddrPort, error) {
 		salen := uint32(unsafe.Sizeof(sa))
 		var n uintptr
 		var errno syscall.Errno
-		var ptr unsafe.Pointer
-		if len(p) > 0 {
-			ptr = unsafe.Pointer(&p[0])
-		}
 		err := s.rc.Read(func(fd uintptr) bool {
-			n, _, errno = unix.RawSyscall6(unix.SYS_RECVFROM, fd, uintptr(ptr), uintptr(len(p)),
+			n, _, errno = unix.RawSyscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)),
 				unix.MSG_DONTWAIT, uintptr(unsafe.Pointer(&sa)), uintptr(unsafe.Pointer(&salen)))
 			return errno != unix.EAGAIN // nothing queued: wait until readable
 		})
@@ -136,9 +143,9 @@ func fromSockaddr(sa *unix.RawSockaddrInet6) netip.AddrPort {
 	case unix.AF_INET6:
 		a := netip.AddrFrom16(sa.Addr)
 		if sa.Scope_id != 0 {
-			if ifi, err := net.InterfaceByIndex(int(sa.Scope_id)); err == nil {
-				a = a.WithZone(ifi.Name)
-			}
+			// The interface's index, not its name: naming it would cost a
+			// netlink dump per datagram; sending back takes either.
+			a = a.WithZone(strconv.FormatUint(uint64(sa.Scope_id), 10))
 		}
 		return netip.AddrPortFrom(a, ntohs(sa.Port))
 	}
@@ -161,11 +168,7 @@ func (s *rawUDP) sendTo(p []byte, to netip.AddrPort) (int, error) {
 	var sent uintptr
 	var errno syscall.Errno
 	werr := s.rc.Write(func(fd uintptr) bool {
-		var ptr unsafe.Pointer
-		if len(p) > 0 {
-			ptr = unsafe.Pointer(&p[0])
-		}
-		sent, _, errno = unix.RawSyscall6(unix.SYS_SENDTO, fd, uintptr(ptr), uintptr(len(p)),
+		sent, _, errno = unix.RawSyscall6(unix.SYS_SENDTO, fd, uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)),
 			unix.MSG_DONTWAIT, uintptr(unsafe.Pointer(&sa)), uintptr(n))
 		return errno != unix.EAGAIN // full send buffer: wait until writable
 	})
@@ -216,10 +219,7 @@ func (s *rawUDP) prepare(pkts []outPacket) int {
 			return i
 		}
 		iov := &s.iovs[i]
-		iov.Base = nil
-		if len(p.buf) > 0 {
-			iov.Base = &p.buf[0]
-		}
+		iov.Base = unsafe.SliceData(p.buf)
 		iov.SetLen(len(p.buf))
 		h := &s.hdrs[i]
 		*h = mmsghdr{}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // listenLoopback is a plain socket on a loopback address of one family,
@@ -112,5 +114,29 @@ func TestRawUDPSkipsWhatItCannotSend(t *testing.T) {
 	}
 	if st := bc.stats(); st.packets != 2 {
 		t.Errorf("stats %+v, want 2 packets sent", st)
+	}
+}
+
+// A link-local peer's zone comes as the interface index (no lookup per
+// datagram) and goes back to the same index; a zone given by name is
+// looked up.
+func TestRawUDPZonesAreInterfaceIndexes(t *testing.T) {
+	s := &rawUDP{v6: true}
+	in := unix.RawSockaddrInet6{Family: unix.AF_INET6, Addr: netip.MustParseAddr("fe80::1").As16(), Scope_id: 7}
+	in.Port = htons(5000)
+	from := fromSockaddr(&in)
+	if from.Addr().Zone() != "7" || from.Port() != 5000 {
+		t.Fatalf("read %s, want [fe80::1%%7]:5000", from)
+	}
+	var out unix.RawSockaddrInet6
+	if _, err := s.sockaddr(&out, from); err != nil || out.Scope_id != 7 || ntohs(out.Port) != 5000 {
+		t.Fatalf("sent to scope %d port %d (%v), want 7 and 5000", out.Scope_id, ntohs(out.Port), err)
+	}
+	lo, err := net.InterfaceByName("lo")
+	if err != nil {
+		t.Skip("no lo here")
+	}
+	if got := zoneIndex("lo"); got != uint32(lo.Index) {
+		t.Errorf("zone lo: index %d, want %d", got, lo.Index)
 	}
 }
