@@ -43,8 +43,6 @@ const (
 	iceDisconnectedTimeout = 5 * time.Second
 	iceFailedTimeout       = 5 * time.Second
 	iceKeepAlive           = 2 * time.Second
-	// senderReportInterval is pion's default, as browsers expect.
-	senderReportInterval = time.Second
 	// nackHistory is how many sent packets each viewer keeps for NACK
 	// retransmission (a power of two): over a second at 400 kbit/s, far
 	// longer than a LAN or WiFi round trip. Each entry is a header copy;
@@ -96,7 +94,7 @@ func newPeerAPI(stunWait time.Duration, cc *ccSettings, port, tweak func(*webrtc
 	// would still run a ticker goroutine per viewer and parse every RTCP
 	// packet the viewer sends. Every viewer's reports tick from one timer
 	// (tickhub.go).
-	senderReports, err := report.NewSenderInterceptor(report.SenderTicker(newTickHub(senderReportInterval).newTicker))
+	senderReports, err := report.NewSenderInterceptor(report.SenderTicker(newTickHub().newTicker))
 	if err != nil {
 		return nil, fmt.Errorf("rtcp sender reports: %w", err)
 	}

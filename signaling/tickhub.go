@@ -14,16 +14,14 @@ import (
 // wakes them once a second together, and the reports leave in the same
 // moment. The timer runs only while a viewer has a ticker.
 type tickHub struct {
-	interval time.Duration
-
 	mu     sync.Mutex
 	subs   map[*hubTicker]struct{}
 	ticker *time.Ticker
 	stop   chan struct{}
 }
 
-func newTickHub(interval time.Duration) *tickHub {
-	return &tickHub{interval: interval, subs: map[*hubTicker]struct{}{}}
+func newTickHub() *tickHub {
+	return &tickHub{subs: map[*hubTicker]struct{}{}}
 }
 
 // hubTicker is one viewer's report.Ticker.
@@ -36,14 +34,15 @@ func (t *hubTicker) Ch() <-chan time.Time { return t.ch }
 func (t *hubTicker) Stop()                { t.hub.remove(t) }
 
 // newTicker is a report.TickerFactory. Every report loop asks for the
-// same interval (the hub's); one asking for another still gets the hub's.
-func (h *tickHub) newTicker(time.Duration) report.Ticker {
+// same interval (the interceptor's); the timer runs at the one asked for
+// when it started.
+func (h *tickHub) newTicker(d time.Duration) report.Ticker {
 	t := &hubTicker{hub: h, ch: make(chan time.Time, 1)}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.subs[t] = struct{}{}
 	if h.ticker == nil {
-		h.ticker = time.NewTicker(h.interval)
+		h.ticker = time.NewTicker(d)
 		h.stop = make(chan struct{})
 		go h.run(h.ticker, h.stop)
 	}

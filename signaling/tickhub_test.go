@@ -8,8 +8,9 @@ import (
 // Every ticker of the hub ticks from its one timer, which runs only while
 // some ticker is not stopped; a stopped ticker gets no more ticks.
 func TestTickHubTicksAllFromOneTimer(t *testing.T) {
-	h := newTickHub(10 * time.Millisecond)
-	a, b := h.newTicker(time.Second), h.newTicker(time.Second)
+	h := newTickHub()
+	const every = 10 * time.Millisecond
+	a, b := h.newTicker(every), h.newTicker(every)
 	for _, tk := range []interface{ Ch() <-chan time.Time }{a, b} {
 		select {
 		case <-tk.Ch():
@@ -43,7 +44,7 @@ func TestTickHubTicksAllFromOneTimer(t *testing.T) {
 	if running {
 		t.Error("the timer runs with no ticker left")
 	}
-	c := h.newTicker(time.Second) // starts it again
+	c := h.newTicker(every) // starts it again
 	select {
 	case <-c.Ch():
 	case <-time.After(5 * time.Second):
