@@ -61,6 +61,7 @@ type statusDoc struct {
 		EstimateSource string `json:"estimate_source"`
 		Receiving      string `json:"receiving"`
 		KeyRequests    int    `json:"keyframe_requests"`
+		RTCPUnparsed   int    `json:"rtcp_unparsed"`
 	} `json:"sessions"`
 }
 

@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pipcam/pipcam/internal/viewer"
 )
 
@@ -287,4 +289,35 @@ func TestCloseEndsEverything(t *testing.T) {
 	v.Close() // its DELETE fails: the server is gone
 	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
 	waitFor(t, 10*time.Second, "goroutines back to the baseline", func() bool { return runtime.NumGoroutine() <= baseG+2 })
+}
+
+// A packet the viewer sends that pion's RTCP parser refuses (a
+// transport-wide feedback promising 100 statuses and holding one chunk)
+// is skipped and counted in status: the viewer's RTCP is still read, and
+// its next PLI is answered.
+func TestRTCPReadingSurvivesAPacketThatDoesNotParse(t *testing.T) {
+	src := newReplaySource(t)
+	_, hs := startServer(t, src, nil)
+	v := dialWatch(t, hs.URL, viewer.Options{})
+	bad := make([]byte, 24)
+	bad[0], bad[1], bad[3] = 0x80|15, 205, 5 // RTPFB, FMT 15 (transport-wide CC), 6 words
+	binary.BigEndian.PutUint32(bad[4:], 1)
+	binary.BigEndian.PutUint32(bad[8:], v.VideoSSRC())
+	binary.BigEndian.PutUint16(bad[14:], 100) // 100 statuses
+	binary.BigEndian.PutUint16(bad[20:], 1)   // one run-length chunk of 1
+	if _, err := rtcp.Unmarshal(bad); err == nil {
+		t.Fatal("the test's malformed feedback parses; it tests nothing")
+	}
+	if err := v.SendRTCP(bad); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // let it reach the server before the PLI
+	before := src.requests.Load()
+	if err := v.SendPLI(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "RequestKeyframe after a PLI that followed an unparseable packet", func() bool { return src.requests.Load() > before })
+	if st := getStatus(t, hs.URL); len(st.Sessions) != 1 || st.Sessions[0].RTCPUnparsed != 1 {
+		t.Fatalf("status sessions %+v, want one with rtcp_unparsed 1", st.Sessions)
+	}
 }

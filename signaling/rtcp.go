@@ -1,6 +1,8 @@
 package signaling
 
 import (
+	"errors"
+	"io"
 	"time"
 
 	"github.com/pion/rtcp"
@@ -19,8 +21,23 @@ func (ss *session) readRTCP() {
 	buf := make([]byte, rtcpReadBuffer)
 	for {
 		n, attrs, err := ss.sender.Read(buf)
-		if err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe) {
 			return // sender stopped: the peer connection is closing
+		}
+		if err != nil {
+			// An interceptor could not parse the packet (pion's NACK
+			// responder returns its parse error from Read). Only this
+			// packet is lost; returning would end the viewer's NACK,
+			// PLI and congestion feedback for good, since this loop is
+			// what drives the interceptors. Anything else that fails
+			// here fails again at once: don't spin on it.
+			ss.rtcpErrors.Add(1)
+			select {
+			case <-ss.done:
+				return
+			case <-time.After(rtcpErrorPause):
+			}
+			continue
 		}
 		pkts, err := attrs.GetRTCPPackets(buf[:n])
 		if err != nil {
@@ -46,6 +63,10 @@ func (ss *session) readRTCP() {
 // rtcpReadBuffer holds any compound RTCP packet a viewer sends (pion's
 // receive MTU).
 const rtcpReadBuffer = 1460
+
+// rtcpErrorPause is how long readRTCP waits after a read that failed for
+// another reason than the sender stopping.
+const rtcpErrorPause = 10 * time.Millisecond
 
 func rtcpName(p rtcp.Packet) string {
 	switch p.(type) {

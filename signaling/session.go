@@ -60,7 +60,8 @@ type session struct {
 	tcpReleased atomic.Bool
 
 	bytesSent, packetsSent, keyRequests atomic.Uint64
-	slow                                *throttle // "viewer is slow" lines
+	rtcpErrors                          atomic.Uint64 // RTCP reads the interceptors could not parse (rtcp.go)
+	slow                                *throttle     // "viewer is slow" lines
 }
 
 // newSession creates and registers a session with a PeerConnection that

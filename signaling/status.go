@@ -19,6 +19,7 @@ type sessionStatus struct {
 	Packets          uint64    `json:"packets_sent"`
 	Drops            uint64    `json:"au_drops"`          // AUs skipped because the viewer was slow
 	KeyframeRequests uint64    `json:"keyframe_requests"` // PLI and FIR received
+	RTCPUnparsed     uint64    `json:"rtcp_unparsed"`     // RTCP packets skipped because pion could not parse them
 	// EstimateKbps is what the viewer's link takes by its congestion
 	// feedback (EstimateSource: "twcc" or "remb"; 0 and "" without).
 	EstimateKbps   int    `json:"estimate_kbps"`
@@ -111,6 +112,7 @@ func (ss *session) status(d *decision) sessionStatus {
 		Packets:          ss.packetsSent.Load(),
 		Drops:            drops,
 		KeyframeRequests: ss.keyRequests.Load(),
+		RTCPUnparsed:     ss.rtcpErrors.Load(),
 		CandidatePair:    ss.pair.Load(),
 	}
 }

@@ -288,6 +288,23 @@ func (v *Viewer) SendPLI() error {
 	return nil
 }
 
+// SendRTCP sends raw, already marshalled RTCP (a compound packet) on the
+// video track's transport, for tests of what a server does with packets
+// it cannot parse.
+func (v *Viewer) SendRTCP(raw []byte) error {
+	if err := v.pc.WriteRTCP([]rtcp.Packet{(*rtcp.RawPacket)(&raw)}); err != nil {
+		return fmt.Errorf("send RTCP: %w", err)
+	}
+	return nil
+}
+
+// VideoSSRC is the SSRC of the video track (0: none yet).
+func (v *Viewer) VideoSSRC() uint32 {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.videoSSRC
+}
+
 // SendNACK reports the video packets with these sequence numbers lost.
 func (v *Viewer) SendNACK(seqs ...uint16) error {
 	v.mu.Lock()
