@@ -130,6 +130,13 @@ func newPeerAPI(stunWait time.Duration, cc *ccSettings, port, tweak func(*webrtc
 	// gets this long to answer before the offer goes out without its
 	// server-reflexive candidate.
 	se.SetSTUNGatherTimeout(stunWait)
+	// When pipcam answers it is the DTLS server: its own ServerHello then
+	// tells the socket reader what it needs to read the viewer's
+	// feedback itself (feedbacktap.go). Browsers offer actpass, so they
+	// take either role.
+	if err := se.SetAnsweringDTLSRole(webrtc.DTLSRoleServer); err != nil {
+		return nil, fmt.Errorf("DTLS role: %w", err)
+	}
 	// Every peer on the one ICE port (iceport.go).
 	port(&se)
 	if tweak != nil {
@@ -149,8 +156,9 @@ func (p *peerAPI) newEstimator() *congestion.Estimator {
 }
 
 // newPeerConnection creates a peer; est (nil: none) gets what it sends
-// and numbers its packets for transport-wide feedback.
-func (p *peerAPI) newPeerConnection(cfg webrtc.Configuration, est *congestion.Estimator) (*webrtc.PeerConnection, error) {
+// and numbers its packets for transport-wide feedback; keys (nil: none)
+// collects its handshake's secrets (feedbacktap.go).
+func (p *peerAPI) newPeerConnection(cfg webrtc.Configuration, est *congestion.Estimator, keys *srtpKeys) (*webrtc.PeerConnection, error) {
 	reg := &interceptor.Registry{}
 	if est != nil {
 		// First, so that it sees each packet last, retransmissions from
@@ -160,10 +168,15 @@ func (p *peerAPI) newPeerConnection(cfg webrtc.Configuration, est *congestion.Es
 	for _, f := range p.shared {
 		reg.Add(f)
 	}
+	se := p.se // this peer's copy
+	if keys != nil {
+		se.SetDTLSKeyLogWriter(keys)
+		se.SetDTLSServerHelloMessageHook(keys.serverHello)
+	}
 	api := webrtc.NewAPI(
 		webrtc.WithMediaEngine(p.me),
 		webrtc.WithInterceptorRegistry(reg),
-		webrtc.WithSettingEngine(p.se),
+		webrtc.WithSettingEngine(se),
 	)
 	return api.NewPeerConnection(cfg)
 }

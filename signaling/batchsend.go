@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // maxBatch is the most packets one sendmmsg takes (the kernel's UIO_MAXIOV
@@ -24,7 +25,8 @@ const maxBatch = 256
 // viewer that stops reading costs only the packets the network drops.
 type batchConn struct {
 	*net.UDPConn
-	raw *rawUDP // rawudp_linux.go
+	raw  *rawUDP      // rawudp_linux.go
+	taps feedbackTaps // feedbacktap.go
 
 	// inFlight is the number of the AU being written (0: none); only the
 	// latest AU counts, so one that a viewer never finishes is forgotten
@@ -56,8 +58,15 @@ func newBatchConn(c *net.UDPConn) (*batchConn, error) {
 
 // ReadFromAddrPort and WriteToAddrPort are what pion's UDPMux uses when
 // the connection has them (a *net.UDPConn wrapped is not recognised).
+// A viewer's transport-wide feedback is read here and never returned
+// (feedbacktap.go).
 func (b *batchConn) ReadFromAddrPort(p []byte) (int, netip.AddrPort, error) {
-	return b.raw.recvFrom(p)
+	for {
+		n, from, err := b.raw.recvFrom(p)
+		if err != nil || !b.taps.take(p[:n], from, time.Now()) {
+			return n, from, err
+		}
+	}
 }
 
 func (b *batchConn) WriteToAddrPort(p []byte, addr netip.AddrPort) (int, error) {

@@ -74,6 +74,16 @@ func openPage(t *testing.T, browser context.Context, pageURL string) pageResult 
 	return res
 }
 
+// browserSuite starts what a browser test needs (a source, Chromium, the
+// viewer page's server), or skips in -short.
+func browserSuite(t *testing.T) (*replaySource, context.Context, *httptest.Server) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser suite: not in -short")
+	}
+	return newReplaySource(t), startBrowser(t), pageServer(t)
+}
+
 // pageServer serves the viewer page from an origin of its own.
 func pageServer(t *testing.T) *httptest.Server {
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -97,12 +107,7 @@ func median(xs []float64) float64 {
 // answer to its client offer with a declined audio m-line (OctoPrint's
 // classic webcam).
 func TestChromium(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser suite: not in -short")
-	}
-	src := newReplaySource(t)
-	browser := startBrowser(t)
-	page := pageServer(t)
+	src, browser, page := browserSuite(t)
 	hole, _ := blackHoleSTUN(t)
 
 	measure := func(name string, runs int, stun string, mod func(*Options)) []float64 {
@@ -136,4 +141,33 @@ func TestChromium(t *testing.T) {
 		t.Errorf("client offer: audio m-line not declined with port 0: %+v", res)
 	}
 	t.Logf("client offer (OctoPrint 1.11 flavour): first frame %.0f ms after page load, %d frames decoded", res.FirstFrameMs, res.FramesDecoded)
+}
+
+// Chromium's transport-wide feedback is read at the ICE socket (pipcam the
+// DTLS server, whichever side offered) and drives the estimate, in both
+// of camera-streamer's flows.
+func TestChromiumFeedbackIsReadAtTheSocket(t *testing.T) {
+	src, browser, page := browserSuite(t)
+	for _, mode := range []string{"offer", "request"} {
+		_, base := adaptiveServer(t, src, &encoderKnobs{})
+		q := url.Values{"mode": {mode}, "url": {base + "/webrtc"}}
+		tab, closeTab := chromedp.NewContext(browser)
+		ctx, cancel := context.WithTimeout(tab, 30*time.Second)
+		if _, err := chromedp.Run(ctx, chromedp.Navigate(page.URL+"/viewer.html?"+q.Encode())); err != nil {
+			t.Fatalf("%s: open page: %v", mode, err)
+		}
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[pageResult](`window.done`, chromedp.EvalAwaitPromise)); err != nil {
+			t.Fatalf("%s: page: %v", mode, err)
+		}
+		waitFor(t, 10*time.Second, mode+": Chromium's feedback read at the socket, a transport-wide estimate", func() bool {
+			for _, s := range getStatus(t, base).Sessions {
+				if s.AtSocket > 5 && s.EstimateSource == "twcc" && s.EstimateKbps > 0 {
+					return true
+				}
+			}
+			return false
+		})
+		cancel()
+		closeTab()
+	}
 }

@@ -33,6 +33,7 @@ func (ss *session) watchPair(t *webrtc.ICETransport) {
 			RemoteType: p.Remote.Typ.String(),
 		})
 		ss.releaseTCP(t.Role(), p)
+		ss.updateTap()
 	})
 }
 

@@ -62,6 +62,7 @@ type statusDoc struct {
 		Receiving      string `json:"receiving"`
 		KeyRequests    int    `json:"keyframe_requests"`
 		RTCPUnparsed   int    `json:"rtcp_unparsed"`
+		AtSocket       int    `json:"feedback_at_socket"`
 	} `json:"sessions"`
 }
 

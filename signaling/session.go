@@ -3,6 +3,7 @@ package signaling
 import (
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,6 +56,13 @@ type session struct {
 
 	bw   bandwidth                     // the viewer's link, from its congestion feedback
 	pair atomic.Pointer[candidatePair] // selected ICE pair (candidatepair.go)
+
+	// The viewer's feedback read at the socket (feedbacktap.go); keys is
+	// nil without congestion control.
+	keys    *srtpKeys
+	tapMu   sync.Mutex
+	tap     atomic.Pointer[feedbackTap]
+	tapAddr netip.AddrPort // under tapMu
 
 	localICE    atomic.Pointer[localICE] // from the description we sent (iceprune.go)
 	tcpReleased atomic.Bool
@@ -117,7 +125,10 @@ func (ss *session) setup() error {
 		return err
 	}
 	ss.bw.est = ss.srv.peers.newEstimator()
-	pc, err := ss.srv.peers.newPeerConnection(rtcCfg, ss.bw.est)
+	if ss.bw.est != nil {
+		ss.keys = &srtpKeys{}
+	}
+	pc, err := ss.srv.peers.newPeerConnection(rtcCfg, ss.bw.est, ss.keys)
 	if err != nil {
 		return fmt.Errorf("create peer connection: %w", err)
 	}
@@ -168,6 +179,7 @@ func (ss *session) onState(st webrtc.PeerConnectionState) {
 		if first {
 			ss.srv.settle(ss)
 			close(ss.connected)
+			ss.updateTap()
 			ss.startForwarding()
 		}
 	case webrtc.PeerConnectionStateFailed:
@@ -214,6 +226,7 @@ func (ss *session) run() {
 	reason := ss.closeReason
 	ss.mu.Unlock()
 	ss.srv.fan.remove(sub)
+	ss.updateTap() // closed: the socket reader lets go of the viewer
 	if ss.pc != nil {
 		if err := ss.pc.Close(); err != nil {
 			ss.log.Debug("close peer connection", "err", err)

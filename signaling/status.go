@@ -20,6 +20,9 @@ type sessionStatus struct {
 	Drops            uint64    `json:"au_drops"`          // AUs skipped because the viewer was slow
 	KeyframeRequests uint64    `json:"keyframe_requests"` // PLI and FIR received
 	RTCPUnparsed     uint64    `json:"rtcp_unparsed"`     // RTCP packets skipped because pion could not parse them
+	// FeedbackAtSocket counts the transport-wide feedback packets read
+	// at the ICE socket rather than through pion (feedbacktap.go).
+	FeedbackAtSocket uint64 `json:"feedback_at_socket"`
 	// EstimateKbps is what the viewer's link takes by its congestion
 	// feedback (EstimateSource: "twcc" or "remb"; 0 and "" without).
 	EstimateKbps   int    `json:"estimate_kbps"`
@@ -113,6 +116,7 @@ func (ss *session) status(d *decision) sessionStatus {
 		Drops:            drops,
 		KeyframeRequests: ss.keyRequests.Load(),
 		RTCPUnparsed:     ss.rtcpErrors.Load(),
+		FeedbackAtSocket: ss.feedbackAtSocket(),
 		CandidatePair:    ss.pair.Load(),
 	}
 }

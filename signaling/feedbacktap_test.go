@@ -1,0 +1,132 @@
+package signaling
+
+import (
+	"crypto/rand"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/srtp/v3"
+
+	"github.com/pipcam/pipcam/internal/viewer"
+)
+
+// A viewer's transport-wide feedback is read at the socket with the keys
+// its handshake gave (status counts it there) and drives its estimate,
+// while its PLI still goes through pion and reaches the source.
+func TestTransportWideFeedbackIsReadAtTheSocket(t *testing.T) {
+	src := newReplaySource(t)
+	knobs := &encoderKnobs{}
+	_, base := adaptiveServer(t, src, knobs)
+	v := dialWatch(t, base, viewer.Options{})
+	waitFor(t, 10*time.Second, "feedback read at the socket, and a transport-wide estimate", func() bool {
+		st := getStatus(t, base)
+		return len(st.Sessions) == 1 && st.Sessions[0].AtSocket > 10 &&
+			st.Sessions[0].EstimateSource == "twcc" && st.Sessions[0].EstimateKbps > 0
+	})
+	before := src.requests.Load()
+	if err := v.SendPLI(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "a PLI through pion while the feedback is read at the socket", func() bool { return src.requests.Load() > before })
+}
+
+// tapPair is a tap with random keys and a context that encrypts for it, as
+// the viewer's would.
+func tapPair(t *testing.T) (*feedbackTap, *srtp.Context, *[]*rtcp.TransportLayerCC) {
+	t.Helper()
+	prof := srtp.ProtectionProfileAeadAes256Gcm
+	keyLen, _ := prof.KeyLen()
+	saltLen, _ := prof.SaltLen()
+	key, salt := make([]byte, keyLen), make([]byte, saltLen)
+	_, _ = rand.Read(key)
+	_, _ = rand.Read(salt)
+	rx, err := srtp.CreateContext(key, salt, prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := srtp.CreateContext(key, salt, prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fed []*rtcp.TransportLayerCC
+	return &feedbackTap{ctx: rx, feed: func(fb *rtcp.TransportLayerCC, _ time.Time) { fed = append(fed, fb) }}, tx, &fed
+}
+
+func sealRTCP(t *testing.T, tx *srtp.Context, pkts ...rtcp.Packet) []byte {
+	t.Helper()
+	plain, err := rtcp.Marshal(pkts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := tx.EncryptRTCP(nil, plain, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sealed
+}
+
+// twcc is a transport-wide feedback packet reporting one packet, its
+// header filled in as pion's sender interceptor fills it.
+func twcc(base uint16) *rtcp.TransportLayerCC {
+	p := &rtcp.TransportLayerCC{
+		SenderSSRC: 1, MediaSSRC: 2, BaseSequenceNumber: base, PacketStatusCount: 1, ReferenceTime: 1, FbPktCount: uint8(base),
+		PacketChunks: []rtcp.PacketStatusChunk{&rtcp.RunLengthChunk{PacketStatusSymbol: rtcp.TypeTCCPacketReceivedSmallDelta, RunLength: 1}},
+		RecvDeltas:   []*rtcp.RecvDelta{{Type: rtcp.TypeTCCPacketReceivedSmallDelta, Delta: 250}},
+	}
+	p.Header = rtcp.Header{Padding: true, Count: rtcp.FormatTCC, Type: rtcp.TypeTransportSpecificFeedback, Length: uint16(p.MarshalSize()/4 - 1)} //nolint:gosec // a few words
+	return p
+}
+
+// The tap takes a transport-wide feedback packet alone; a compound with
+// anything else in it, a datagram from an address it does not know, and
+// one it cannot decrypt go to pion; after a few that do not decrypt it
+// gives the viewer back to pion for good.
+func TestFeedbackTapTakesOnlyFeedbackItCanRead(t *testing.T) {
+	tap, tx, fed := tapPair(t)
+	var taps feedbackTaps
+	viewerAddr := netip.MustParseAddrPort("192.0.2.7:5000")
+	taps.set(viewerAddr, tap)
+	now := time.Now()
+
+	alone := sealRTCP(t, tx, twcc(1))
+	if !looksLikeFeedback(alone) {
+		t.Fatal("a sealed transport-wide feedback packet does not look like one")
+	}
+	other := netip.MustParseAddrPort("192.0.2.8:5000")
+	if taps.take(alone, other, now) {
+		t.Fatal("took feedback from an address with no tap")
+	}
+	mapped := netip.AddrPortFrom(netip.MustParseAddr("::ffff:192.0.2.7"), 5000) // as the dual-stack socket reports it
+	if !taps.take(alone, mapped, now) || len(*fed) != 1 || (*fed)[0].BaseSequenceNumber != 1 {
+		t.Fatalf("feedback alone: fed %v, want the packet", *fed)
+	}
+	compound := sealRTCP(t, tx, twcc(2), &rtcp.PictureLossIndication{SenderSSRC: 1, MediaSSRC: 2})
+	if taps.take(compound, viewerAddr, now) {
+		t.Fatal("took a compound with a PLI in it: the PLI would never reach pion")
+	}
+	if len(*fed) != 1 {
+		t.Fatal("fed part of a compound it gave to pion")
+	}
+	if taps.take(sealRTCP(t, tx, &rtcp.PictureLossIndication{SenderSSRC: 1, MediaSSRC: 2}), viewerAddr, now) {
+		t.Fatal("took a PLI")
+	}
+
+	_, strangerTx, _ := tapPair(t) // other keys: as if derived wrongly
+	for i := range tapFailures {
+		if taps.take(sealRTCP(t, strangerTx, twcc(uint16(10+i))), viewerAddr, now) {
+			t.Fatal("took feedback it cannot have decrypted")
+		}
+	}
+	if !tap.off.Load() {
+		t.Fatalf("still tapping after %d datagrams that did not decrypt", tapFailures)
+	}
+	if taps.take(sealRTCP(t, tx, twcc(20)), viewerAddr, now) {
+		t.Fatal("a tap that gave up took feedback again")
+	}
+	taps.set(viewerAddr, nil)
+	if m := taps.m.Load(); m == nil || len(*m) != 0 {
+		t.Fatal("the tap was not removed")
+	}
+}
