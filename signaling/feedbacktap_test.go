@@ -35,6 +35,12 @@ func TestTransportWideFeedbackIsReadAtTheSocket(t *testing.T) {
 // tapPair is a tap with random keys and a context that encrypts for it, as
 // the viewer's would.
 func tapPair(t *testing.T) (*feedbackTap, *srtp.Context, *[]*rtcp.TransportLayerCC) {
+	tap, tx, _, fed := tapKeys(t)
+	return tap, tx, fed
+}
+
+// tapKeys is tapPair with a second receiving context, as pion's would be.
+func tapKeys(t *testing.T) (*feedbackTap, *srtp.Context, *srtp.Context, *[]*rtcp.TransportLayerCC) {
 	t.Helper()
 	prof := srtp.ProtectionProfileAeadAes256Gcm
 	keyLen, _ := prof.KeyLen()
@@ -50,8 +56,12 @@ func tapPair(t *testing.T) (*feedbackTap, *srtp.Context, *[]*rtcp.TransportLayer
 	if err != nil {
 		t.Fatal(err)
 	}
+	pion, err := srtp.CreateContext(key, salt, prof)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var fed []*rtcp.TransportLayerCC
-	return &feedbackTap{ctx: rx, feed: func(fb *rtcp.TransportLayerCC, _ time.Time) { fed = append(fed, fb) }}, tx, &fed
+	return &feedbackTap{ctx: rx, feed: func(fb *rtcp.TransportLayerCC, _ time.Time) { fed = append(fed, fb) }}, tx, pion, &fed
 }
 
 func sealRTCP(t *testing.T, tx *srtp.Context, pkts ...rtcp.Packet) []byte {
@@ -84,7 +94,7 @@ func twcc(base uint16) *rtcp.TransportLayerCC {
 // one it cannot decrypt go to pion; after a few that do not decrypt it
 // gives the viewer back to pion for good.
 func TestFeedbackTapTakesOnlyFeedbackItCanRead(t *testing.T) {
-	tap, tx, fed := tapPair(t)
+	tap, tx, pion, fed := tapKeys(t)
 	var taps feedbackTaps
 	viewerAddr := netip.MustParseAddrPort("192.0.2.7:5000")
 	taps.set(viewerAddr, tap)
@@ -108,6 +118,9 @@ func TestFeedbackTapTakesOnlyFeedbackItCanRead(t *testing.T) {
 	}
 	if len(*fed) != 1 {
 		t.Fatal("fed part of a compound it gave to pion")
+	}
+	if _, err := pion.DecryptRTCP(nil, compound, nil); err != nil {
+		t.Fatalf("pion cannot decrypt the compound the tap gave back: %v", err)
 	}
 	if taps.take(sealRTCP(t, tx, &rtcp.PictureLossIndication{SenderSSRC: 1, MediaSSRC: 2}), viewerAddr, now) {
 		t.Fatal("took a PLI")
