@@ -5,7 +5,6 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // maxBatch is the most packets one sendmmsg takes (the kernel's UIO_MAXIOV
@@ -63,7 +62,7 @@ func newBatchConn(c *net.UDPConn) (*batchConn, error) {
 func (b *batchConn) ReadFromAddrPort(p []byte) (int, netip.AddrPort, error) {
 	for {
 		n, from, err := b.raw.recvFrom(p)
-		if err != nil || !b.taps.take(p[:n], from, time.Now()) {
+		if err != nil || !b.taps.take(p[:n], from) {
 			return n, from, err
 		}
 	}

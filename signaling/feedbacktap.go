@@ -211,8 +211,9 @@ func (f *feedbackTaps) set(addr netip.AddrPort, t *feedbackTap) {
 	f.m.Store(&next)
 }
 
-// take reads d from addr as feedback if a tap wants it.
-func (f *feedbackTaps) take(d []byte, from netip.AddrPort, now time.Time) bool {
+// take reads d from addr as feedback if a tap wants it (the clock is read
+// only for datagrams that might be).
+func (f *feedbackTaps) take(d []byte, from netip.AddrPort) bool {
 	if !looksLikeFeedback(d) {
 		return false
 	}
@@ -221,7 +222,7 @@ func (f *feedbackTaps) take(d []byte, from netip.AddrPort, now time.Time) bool {
 		return false
 	}
 	t := (*m)[tapKey(from)]
-	return t != nil && t.take(d, now)
+	return t != nil && t.take(d, time.Now())
 }
 
 // updateTap points the socket reader at the viewer's selected UDP pair

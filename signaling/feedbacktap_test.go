@@ -98,22 +98,21 @@ func TestFeedbackTapTakesOnlyFeedbackItCanRead(t *testing.T) {
 	var taps feedbackTaps
 	viewerAddr := netip.MustParseAddrPort("192.0.2.7:5000")
 	taps.set(viewerAddr, tap)
-	now := time.Now()
 
 	alone := sealRTCP(t, tx, twcc(1))
 	if !looksLikeFeedback(alone) {
 		t.Fatal("a sealed transport-wide feedback packet does not look like one")
 	}
 	other := netip.MustParseAddrPort("192.0.2.8:5000")
-	if taps.take(alone, other, now) {
+	if taps.take(alone, other) {
 		t.Fatal("took feedback from an address with no tap")
 	}
 	mapped := netip.AddrPortFrom(netip.MustParseAddr("::ffff:192.0.2.7"), 5000) // as the dual-stack socket reports it
-	if !taps.take(alone, mapped, now) || len(*fed) != 1 || (*fed)[0].BaseSequenceNumber != 1 {
+	if !taps.take(alone, mapped) || len(*fed) != 1 || (*fed)[0].BaseSequenceNumber != 1 {
 		t.Fatalf("feedback alone: fed %v, want the packet", *fed)
 	}
 	compound := sealRTCP(t, tx, twcc(2), &rtcp.PictureLossIndication{SenderSSRC: 1, MediaSSRC: 2})
-	if taps.take(compound, viewerAddr, now) {
+	if taps.take(compound, viewerAddr) {
 		t.Fatal("took a compound with a PLI in it: the PLI would never reach pion")
 	}
 	if len(*fed) != 1 {
@@ -122,20 +121,20 @@ func TestFeedbackTapTakesOnlyFeedbackItCanRead(t *testing.T) {
 	if _, err := pion.DecryptRTCP(nil, compound, nil); err != nil {
 		t.Fatalf("pion cannot decrypt the compound the tap gave back: %v", err)
 	}
-	if taps.take(sealRTCP(t, tx, &rtcp.PictureLossIndication{SenderSSRC: 1, MediaSSRC: 2}), viewerAddr, now) {
+	if taps.take(sealRTCP(t, tx, &rtcp.PictureLossIndication{SenderSSRC: 1, MediaSSRC: 2}), viewerAddr) {
 		t.Fatal("took a PLI")
 	}
 
 	_, strangerTx, _ := tapPair(t) // other keys: as if derived wrongly
 	for i := range tapFailures {
-		if taps.take(sealRTCP(t, strangerTx, twcc(uint16(10+i))), viewerAddr, now) {
+		if taps.take(sealRTCP(t, strangerTx, twcc(uint16(10+i))), viewerAddr) {
 			t.Fatal("took feedback it cannot have decrypted")
 		}
 	}
 	if !tap.off.Load() {
 		t.Fatalf("still tapping after %d datagrams that did not decrypt", tapFailures)
 	}
-	if taps.take(sealRTCP(t, tx, twcc(20)), viewerAddr, now) {
+	if taps.take(sealRTCP(t, tx, twcc(20)), viewerAddr) {
 		t.Fatal("a tap that gave up took feedback again")
 	}
 	taps.set(viewerAddr, nil)
