@@ -138,7 +138,7 @@ func (s *Server) StartMoonraker(ctx context.Context) error {
 
 // readAPIKey asks Moonraker's unix socket, which needs no authorization.
 func (s *Server) readAPIKey(ctx context.Context) (string, error) {
-	c, err := dialUDS(ctx, s.moonrakerSock())
+	c, err := dialListening(ctx, s.moonrakerSock(), s.moonraker)
 	if err != nil {
 		return "", fmt.Errorf("moonraker unix socket: %w", err)
 	}
@@ -148,6 +148,23 @@ func (s *Server) readAPIKey(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("moonraker API key: %w", err)
 	}
 	return key, nil
+}
+
+// dialListening dials a unix socket that p has just created. The file
+// appears when p binds it and is refused until p listens on it (a CI run
+// dialled between the two), so a refusal is tried again while p runs.
+func dialListening(ctx context.Context, path string, p *proc) (*udsClient, error) {
+	for {
+		c, err := dialUDS(ctx, path)
+		if !errors.Is(err, syscall.ECONNREFUSED) || !p.running() {
+			return c, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // KillMoonraker ends Moonraker with SIGKILL; Klippy keeps running.
