@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"hash"
+	"maps"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -199,9 +200,7 @@ func (f *feedbackTaps) set(addr netip.AddrPort, t *feedbackTap) {
 	defer f.mu.Unlock()
 	next := map[netip.AddrPort]*feedbackTap{}
 	if cur := f.m.Load(); cur != nil {
-		for k, v := range *cur {
-			next[k] = v
-		}
+		next = maps.Clone(*cur)
 	}
 	if t == nil {
 		delete(next, tapKey(addr))
