@@ -7,7 +7,6 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
-	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/logging"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
@@ -43,24 +42,17 @@ const (
 	iceDisconnectedTimeout = 5 * time.Second
 	iceFailedTimeout       = 5 * time.Second
 	iceKeepAlive           = 2 * time.Second
-	// nackHistory is how many sent packets each viewer keeps for NACK
-	// retransmission (a power of two): over a second at 400 kbit/s, far
-	// longer than a LAN or WiFi round trip. Each entry is a header copy;
-	// the payload is the fan-out's, shared by every viewer (nackshare.go).
-	nackHistory = 64
 )
 
 // peerAPI makes every peer: one MediaEngine (only H.264, with the
 // transport-wide CC and abs-capture-time header extensions), one
-// SettingEngine, and the interceptors: NACK responder, RTCP sender reports, and
-// with adaptation on, the peer's own transport-wide sequence numbering for
-// its congestion estimate (package congestion), which is why each peer
-// gets an interceptor registry of its own.
+// SettingEngine, and no interceptors: the NACK answers, sender reports and
+// transport-wide numbering are the viewer's RTP sender's (rtpsend.go).
 type peerAPI struct {
-	me     *webrtc.MediaEngine
-	se     webrtc.SettingEngine
-	shared []interceptor.Factory
-	cc     *ccSettings // nil: no congestion control
+	me    *webrtc.MediaEngine
+	se    webrtc.SettingEngine
+	cc    *ccSettings // nil: no congestion control
+	ticks *tickHub    // every viewer's sender reports
 }
 
 // ccSettings bound each viewer's estimator (bit/s).
@@ -83,22 +75,7 @@ func newPeerAPI(stunWait time.Duration, cc *ccSettings, port, tweak func(*webrtc
 			return nil, fmt.Errorf("register header extension %s: %w", uri, err)
 		}
 	}
-	p := &peerAPI{me: me, cc: cc}
-	responder, err := newSharedPayloadResponder(nackHistory) // nackshare.go
-	if err != nil {
-		return nil, err
-	}
-	p.shared = append(p.shared, responder)
-	// Sender reports only: a viewer sends no media, so there is nothing to
-	// write receiver reports about, and pion's receiver-report interceptor
-	// would still run a ticker goroutine per viewer and parse every RTCP
-	// packet the viewer sends. Every viewer's reports tick from one timer
-	// (tickhub.go).
-	senderReports, err := report.NewSenderInterceptor(report.SenderTicker(newTickHub().newTicker))
-	if err != nil {
-		return nil, fmt.Errorf("rtcp sender reports: %w", err)
-	}
-	p.shared = append(p.shared, senderReports)
+	p := &peerAPI{me: me, cc: cc, ticks: newTickHub()}
 
 	se := webrtc.SettingEngine{LoggerFactory: logging.NewDefaultLoggerFactory()}
 	// Viewers may sit on the same host (the Pi's own browser, haproxy
@@ -155,19 +132,9 @@ func (p *peerAPI) newEstimator() *congestion.Estimator {
 	return congestion.New(p.cc.initial, p.cc.min, p.cc.max)
 }
 
-// newPeerConnection creates a peer; est (nil: none) gets what it sends
-// and numbers its packets for transport-wide feedback; keys (nil: none)
-// collects its handshake's secrets (feedbacktap.go).
-func (p *peerAPI) newPeerConnection(cfg webrtc.Configuration, est *congestion.Estimator, keys *srtpKeys) (*webrtc.PeerConnection, error) {
-	reg := &interceptor.Registry{}
-	if est != nil {
-		// First, so that it sees each packet last, retransmissions from
-		// the NACK responder (added after it) included.
-		reg.Add(congestion.Factory{I: congestion.NewInterceptor(est)})
-	}
-	for _, f := range p.shared {
-		reg.Add(f)
-	}
+// newPeerConnection creates a peer; keys (nil: none) collects its
+// handshake's secrets (feedbacktap.go).
+func (p *peerAPI) newPeerConnection(cfg webrtc.Configuration, keys *srtpKeys) (*webrtc.PeerConnection, error) {
 	se := p.se // this peer's copy
 	if keys != nil {
 		se.SetDTLSKeyLogWriter(keys)
@@ -175,7 +142,7 @@ func (p *peerAPI) newPeerConnection(cfg webrtc.Configuration, est *congestion.Es
 	}
 	api := webrtc.NewAPI(
 		webrtc.WithMediaEngine(p.me),
-		webrtc.WithInterceptorRegistry(reg),
+		webrtc.WithInterceptorRegistry(&interceptor.Registry{}),
 		webrtc.WithSettingEngine(se),
 	)
 	return api.NewPeerConnection(cfg)

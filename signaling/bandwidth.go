@@ -24,7 +24,7 @@ const (
 // the congestion estimate on transport-wide CC feedback where the viewer
 // sends it, the REMB it reports otherwise (both: the lower). It knows
 // nothing of sockets: the RTCP reader hands it packets, and the estimator
-// learns what was sent from the peer's interceptor chain.
+// learns what was sent from the viewer's RTP sender (rtpsend.go).
 type bandwidth struct {
 	mu      sync.Mutex
 	est     *congestion.Estimator // nil without congestion control

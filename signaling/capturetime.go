@@ -33,10 +33,10 @@ func extensionID(sender *webrtc.RTPSender, uri string) uint8 {
 	return 0
 }
 
-// setCaptureTime puts the extension on a header whose Extensions are this
-// viewer's own (never the shared packet's): one-byte form for ids 1-14,
-// two-byte above (extmap-allow-mixed).
-func setCaptureTime(h *rtp.Header, id uint8, payload []byte) error {
+// setExtension puts a header extension on a header whose Extensions are
+// this viewer's own (never the shared packet's): one-byte form for ids
+// 1-14, two-byte above (extmap-allow-mixed).
+func setExtension(h *rtp.Header, id uint8, payload []byte) error {
 	profile := uint16(rtp.ExtensionProfileOneByte)
 	if id > 14 {
 		profile = rtp.ExtensionProfileTwoByte

@@ -123,7 +123,7 @@ func TestFanoutWritesInlineOnlyWhenNothingIsQueued(t *testing.T) {
 	}
 	ss := &session{log: testLogger(), track: track, done: make(chan struct{}), slow: newThrottle(slowViewerLogEvery, 1)}
 	f := newFanout(newIdleSource(), testLogger())
-	w := &viewerWriter{ss: ss}
+	w := newViewerWriter(ss)
 	sub := f.add(10, w)
 	now := time.Now()
 	publish := func() (inline, queued bool) {

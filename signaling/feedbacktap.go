@@ -90,33 +90,42 @@ func (k *srtpKeys) serverHello(m handshake.MessageServerHello) handshake.Message
 
 var errKeysIncomplete = errors.New("the handshake's secrets are not all known")
 
-// viewerContext is an SRTP context with the viewer's (the DTLS client's)
-// write keys: it decrypts what the viewer sends. The secrets are dropped
-// once it is made.
-func (k *srtpKeys) viewerContext() (*srtp.Context, error) {
+// contexts are SRTP contexts with the viewer's (the DTLS client's) write
+// keys, which decrypt what the viewer sends, and with pipcam's, which
+// encrypt what it is sent (srtpsend.go). The secrets are dropped once
+// they are made.
+func (k *srtpKeys) contexts() (viewer, local *srtp.Context, err error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.master == nil || k.serverRandom == nil || k.profile == 0 {
-		return nil, errKeysIncomplete
+		return nil, nil, errKeysIncomplete
 	}
 	keyLen, err := k.profile.KeyLen()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	saltLen, err := k.profile.SaltLen()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	seed := append([]byte("EXTRACTOR-dtls_srtp"), k.clientRandom...)
 	seed = append(seed, k.serverRandom...)
 	km, err := prf.PHash(k.master, seed, 2*(keyLen+saltLen), prfHash(k.suite))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	clear(k.master)
 	k.master, k.clientRandom, k.serverRandom = nil, nil, nil
 	// client key, server key, client salt, server salt
-	return srtp.CreateContext(km[:keyLen], km[2*keyLen:2*keyLen+saltLen], k.profile)
+	clientKey, serverKey := km[:keyLen], km[keyLen:2*keyLen]
+	clientSalt, serverSalt := km[2*keyLen:2*keyLen+saltLen], km[2*keyLen+saltLen:]
+	if viewer, err = srtp.CreateContext(clientKey, clientSalt, k.profile); err != nil {
+		return nil, nil, err
+	}
+	if local, err = srtp.CreateContext(serverKey, serverSalt, k.profile); err != nil {
+		return nil, nil, err
+	}
+	return viewer, local, nil
 }
 
 // prfHash is the TLS 1.2 PRF's hash for a cipher suite: SHA-384 for the
@@ -141,8 +150,8 @@ type feedbackTap struct {
 	taken atomic.Uint64 // feedback packets read here
 }
 
-// tapFailures is how many datagrams that look like feedback may fail to
-// decrypt before the tap gives up (a replayed or damaged one may).
+// tapFailures is how many datagrams in a row that look like feedback may
+// fail to decrypt before the tap gives up (a replayed or damaged one may).
 const tapFailures = 3
 
 // take reads d as the viewer's feedback if it is a transport-wide feedback
@@ -161,6 +170,7 @@ func (t *feedbackTap) take(d []byte, now time.Time) bool {
 		return false
 	}
 	t.buf = plain[:0]
+	t.fails = 0 // a stray damaged or replayed datagram is not wrong keys
 	pkts, err := rtcp.Unmarshal(plain)
 	if err != nil {
 		return false // pion skips it too, and counts it (rtcp.go)
@@ -224,9 +234,10 @@ func (f *feedbackTaps) take(d []byte, from netip.AddrPort) bool {
 	return t != nil && t.take(d, time.Now())
 }
 
-// updateTap points the socket reader at the viewer's selected UDP pair
-// once its keys are known (called when the pair changes and when the
-// peer connects); a TCP pair, or the session's end, takes the tap away.
+// updateTap points the socket reader, and the viewer's sender
+// (srtpsend.go), at the viewer's selected UDP pair once its keys are
+// known (called when the pair changes and when the peer connects); a TCP
+// pair, or the session's end, takes them away.
 func (ss *session) updateTap() {
 	if ss.keys == nil {
 		return
@@ -245,16 +256,23 @@ func (ss *session) updateTap() {
 		taps.set(ss.tapAddr, nil)
 		ss.tapAddr = netip.AddrPort{}
 	}
+	if sub := ss.subscriber(); sub != nil && !closed {
+		if err := sub.w.tx.retarget(addr); err != nil {
+			ss.log.Warn("ending the session: the viewer must reconnect", "err", err)
+			ss.close("pair changed to ICE-TCP")
+		}
+	}
 	if !addr.IsValid() {
 		return
 	}
 	t := ss.tap.Load()
 	if t == nil {
-		ctx, err := ss.keys.viewerContext()
+		viewer, local, err := ss.keys.contexts()
 		if err != nil {
 			return // handshake not done yet, or pipcam was the DTLS client
 		}
-		t = &feedbackTap{ctx: ctx, feed: func(fb *rtcp.TransportLayerCC, now time.Time) { ss.bw.feedback(fb, now) }}
+		t = &feedbackTap{ctx: viewer, feed: func(fb *rtcp.TransportLayerCC, now time.Time) { ss.bw.feedback(fb, now) }}
+		ss.localSRTP = local
 		ss.tap.Store(t)
 	}
 	taps.set(addr, t)

@@ -2,8 +2,6 @@ package signaling
 
 import (
 	"time"
-
-	"github.com/pion/rtp"
 )
 
 // slowViewerLogEvery: a viewer that keeps dropping is logged at most this
@@ -13,21 +11,26 @@ const slowViewerLogEvery = 10 * time.Second
 // startForwarding subscribes the viewer to the fan-out and asks the source
 // for a keyframe so the picture starts at the next frame.
 func (ss *session) startForwarding() {
-	w := &viewerWriter{ss: ss, captureID: extensionID(ss.sender, absCaptureTimeURI), exts: make([]rtp.Extension, 0, 2)}
+	// Under tapMu: a pair change must find the writer it made, or come
+	// before it (feedbacktap.go).
+	ss.tapMu.Lock()
+	w := newViewerWriter(ss)
 	sub := ss.srv.fan.add(ss.srv.opts.QueueAUs, w)
 	ss.mu.Lock()
 	ss.sub = sub
 	ss.mu.Unlock()
+	ss.tapMu.Unlock()
 	if !ss.spawn(func() { ss.forward(sub) }) {
 		ss.srv.fan.remove(sub)
 		return
 	}
+	ss.spawn(func() { ss.sendReports(w.tx) })
 	ss.srv.opts.Source.RequestKeyframe()
 	ss.log.Info("viewer connected", "since_created", time.Since(ss.created).Round(time.Millisecond))
 }
 
-// viewerWriter writes access units to one viewer's track. Most of the
-// time the fan-out calls it inline, for every viewer in turn, from the one
+// viewerWriter writes access units to one viewer. Most of the time the
+// fan-out calls it inline, for every viewer in turn, from the one
 // goroutine that publishes (fanout.publish): one goroutine instead of one
 // woken per viewer per frame. A viewer it must not hold up (ICE-TCP, whose
 // write may block; keyframes only, spread over time; one still behind on
@@ -35,26 +38,23 @@ func (ss *session) startForwarding() {
 // overlap: the fan-out writes inline only while nothing is queued or being
 // written (subscriber.pending), so the state below has one owner at a time.
 //
-// The packet structs are shared: each is copied (header by value, payload
-// shared) before WriteRTP sets this peer's SSRC and payload type on it, and
-// its header extensions (capture time here, the transport-wide sequence
-// number in the interceptors) go into a slice of this viewer's own.
-// Sequence numbers are rewritten so that the AUs this viewer skipped leave
-// no gap.
+// The packet structs are shared: the sender (rtpsend.go) copies each one
+// before setting this viewer's sequence number, SSRC and header
+// extensions. Sequence numbers are rewritten so that the AUs this viewer
+// skipped leave no gap.
 type viewerWriter struct {
-	ss        *session
-	captureID uint8 // abs-capture-time's extension ID (0: not negotiated)
+	ss *session
+	tx *rtpSender
 
 	started bool
 	offset  uint16 // shared sequence - this viewer's sequence
 	nextOut uint16
 	lastIn  uint16
-	errs    int
 	drops   uint64
-	// One packet struct per viewer, reused: WriteRTP retains nothing (the
-	// NACK responder keeps its own copy), so no allocation per packet.
-	cp   rtp.Packet
-	exts []rtp.Extension
+}
+
+func newViewerWriter(ss *session) *viewerWriter {
+	return &viewerWriter{ss: ss, tx: newRTPSender(ss)}
 }
 
 // inline says whether the fan-out may write to this viewer from its own
@@ -81,28 +81,21 @@ func (w *viewerWriter) writeAU(sub *subscriber, b *auPackets, wait func(size int
 		}
 		w.offset = first - w.nextOut
 	}
+	now := time.Now()
 	for i, p := range b.pkts {
-		w.cp = *p
-		w.cp.Extensions = w.exts[:0]
-		w.cp.SequenceNumber = p.SequenceNumber - w.offset
-		if i == 0 && w.captureID != 0 && b.capture != nil {
-			if err := setCaptureTime(&w.cp.Header, w.captureID, b.capture); err != nil {
-				w.errs++
-			}
+		var capture []byte
+		if i == 0 {
+			capture = b.capture
 		}
-		if err := w.ss.track.WriteRTP(&w.cp); err != nil {
-			w.errs++
-			if w.errs == 1 {
-				w.ss.log.Debug("write RTP", "err", err)
-			}
-		} else {
-			w.ss.packetsSent.Add(1)
-			w.ss.bytesSent.Add(uint64(rtpHeaderLen + len(p.Payload)))
-		}
-		w.nextOut = w.cp.SequenceNumber + 1
+		seq := p.SequenceNumber - w.offset
+		w.tx.send(p, seq, capture, now)
+		w.nextOut = seq + 1
 		w.lastIn = p.SequenceNumber
 		if wait != nil && !wait(rtpHeaderLen+len(p.Payload)) {
 			return
+		}
+		if wait != nil {
+			now = time.Now() // paced: the packets leave apart
 		}
 	}
 }

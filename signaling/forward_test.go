@@ -22,7 +22,7 @@ func TestSlowViewerLogged(t *testing.T) {
 		t.Fatal(err)
 	}
 	ss := &session{log: slogTo(&logs), track: track, done: make(chan struct{}), slow: newThrottle(slowViewerLogEvery, 1)}
-	sub := &subscriber{ch: make(chan *auPackets, 8), w: &viewerWriter{ss: ss}}
+	sub := &subscriber{ch: make(chan *auPackets, 8), w: newViewerWriter(ss)}
 	batch := func(seq uint16) *auPackets {
 		return &auPackets{pkts: []*rtp.Packet{{Header: rtp.Header{SequenceNumber: seq}, Payload: []byte{1, 2, 3}}}}
 	}

@@ -175,7 +175,8 @@ func checkLeaks(t *testing.T) {
 }
 
 // onBothChains runs f against a server with congestion control off
-// ("plain") and on ("adaptive"): their interceptor chains differ.
+// ("plain") and on ("adaptive"): with it on, every packet carries a
+// transport-wide sequence number and NACK answers pass its budget.
 func onBothChains(t *testing.T, f func(t *testing.T, base string)) {
 	for _, adaptive := range []bool{false, true} {
 		name := "plain"

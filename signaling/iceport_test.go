@@ -35,7 +35,8 @@ type iceStatusDoc struct {
 		BatchedPackets  uint64   `json:"batched_packets"`
 	} `json:"ice"`
 	Sessions []struct {
-		Pair *candidatePair `json:"candidate_pair"`
+		Pair     *candidatePair `json:"candidate_pair"`
+		AtSocket bool           `json:"rtp_at_socket"`
 	} `json:"sessions"`
 }
 
@@ -151,6 +152,9 @@ func TestOnePortForEveryViewer(t *testing.T) {
 		if s.Pair == nil || s.Pair.Protocol != "udp" || !strings.HasSuffix(s.Pair.Local, ":"+strconv.Itoa(port)) {
 			t.Errorf("session %d: candidate pair %+v, want udp on port %d", i, s.Pair, port)
 		}
+		if !s.AtSocket {
+			t.Errorf("session %d: its RTP goes through pion, want it encrypted at the socket (srtpsend.go)", i)
+		}
 	}
 }
 
@@ -172,6 +176,9 @@ func TestICETCPOnTheSamePort(t *testing.T) {
 		s := getICEStatus(t, hs.URL).Sessions
 		return len(s) == 1 && s[0].Pair != nil && s[0].Pair.Protocol == "tcp" && strings.HasSuffix(s[0].Pair.Local, ":"+strconv.Itoa(port))
 	})
+	if getICEStatus(t, hs.URL).Sessions[0].AtSocket {
+		t.Error("an ICE-TCP viewer's RTP is encrypted at the UDP socket")
+	}
 }
 
 // additional_hosts are advertised on the ICE port, and status lists them.

@@ -13,7 +13,7 @@ import (
 
 // A viewer gets RTCP sender reports for the video it receives (browsers
 // use them for RTT and to map RTP time to wall time), with congestion
-// control off and on (the interceptor chains differ).
+// control off and on.
 func TestViewerGetsSenderReports(t *testing.T) {
 	onBothChains(t, func(t *testing.T, base string) {
 		var (

@@ -11,13 +11,12 @@ import (
 // readRTCP reads the viewer's RTCP until the sender stops. PLI and FIR ask
 // the source for a keyframe (the source rate-limits them), unless the
 // viewer gets keyframes only: it gets the next one anyway, and its losses
-// must not turn everybody's stream into keyframes. Congestion feedback
-// goes to the viewer's bandwidth estimate. Reading also lets the
-// interceptors (congestion control, NACK responder, reports) see every
-// packet.
+// must not turn everybody's stream into keyframes. A NACK is answered
+// from the viewer's history (rtpsend.go). Congestion feedback goes to the
+// viewer's bandwidth estimate. A packet that does not parse is skipped
+// and counted: only it is lost.
 func (ss *session) readRTCP() {
-	// One buffer for the session's life (ReadRTCP makes one per packet),
-	// and the packets as the interceptors already parsed them.
+	// One buffer for the session's life (ReadRTCP makes one per packet).
 	buf := make([]byte, rtcpReadBuffer)
 	for {
 		n, attrs, err := ss.sender.Read(buf)
@@ -25,12 +24,10 @@ func (ss *session) readRTCP() {
 			return // sender stopped: the peer connection is closing
 		}
 		if err != nil {
-			// An interceptor could not parse the packet (pion's NACK
-			// responder returns its parse error from Read). Only this
-			// packet is lost; returning would end the viewer's NACK,
-			// PLI and congestion feedback for good, since this loop is
-			// what drives the interceptors. Anything else that fails
-			// here fails again at once: don't spin on it.
+			// Not the end, so not the viewer's fault (SRTCP that does
+			// not decrypt is dropped below Read): returning would end
+			// its NACK, PLI and congestion feedback for good. Whatever
+			// failed fails again at once: don't spin on it.
 			ss.rtcpErrors.Add(1)
 			select {
 			case <-ss.done:
@@ -41,11 +38,18 @@ func (ss *session) readRTCP() {
 		}
 		pkts, err := attrs.GetRTCPPackets(buf[:n])
 		if err != nil {
-			continue // malformed: the interceptors skipped it too
+			ss.rtcpErrors.Add(1)
+			continue
 		}
 		now := time.Now()
 		for _, p := range pkts {
-			switch p.(type) {
+			switch p := p.(type) {
+			case *rtcp.TransportLayerNack:
+				if sub := ss.subscriber(); sub != nil {
+					resent, refused := sub.w.tx.answerNACK(p, now)
+					ss.resent.Add(uint64(resent))
+					ss.resendRefused.Add(uint64(refused))
+				}
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				ss.keyRequests.Add(1)
 				if sub := ss.subscriber(); sub != nil && sub.gate.keyOnly() {

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/srtp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -57,18 +58,21 @@ type session struct {
 	bw   bandwidth                     // the viewer's link, from its congestion feedback
 	pair atomic.Pointer[candidatePair] // selected ICE pair (candidatepair.go)
 
-	// The viewer's feedback read at the socket (feedbacktap.go); keys is
-	// nil without congestion control.
-	keys    *srtpKeys
-	tapMu   sync.Mutex
-	tap     atomic.Pointer[feedbackTap]
-	tapAddr netip.AddrPort // under tapMu
+	// The viewer's feedback read at the socket (feedbacktap.go), and its
+	// packets encrypted here (srtpsend.go) with localSRTP (set with tap,
+	// under tapMu, before the sender is made).
+	keys      *srtpKeys
+	tapMu     sync.Mutex
+	tap       atomic.Pointer[feedbackTap]
+	tapAddr   netip.AddrPort // under tapMu
+	localSRTP *srtp.Context
 
 	localICE    atomic.Pointer[localICE] // from the description we sent (iceprune.go)
 	tcpReleased atomic.Bool
 
 	bytesSent, packetsSent, keyRequests atomic.Uint64
-	rtcpErrors                          atomic.Uint64 // RTCP reads the interceptors could not parse (rtcp.go)
+	rtcpErrors                          atomic.Uint64 // RTCP packets skipped: they did not parse (rtcp.go)
+	resent, resendRefused               atomic.Uint64 // NACK answers sent, and held back by congestion control
 	slow                                *throttle     // "viewer is slow" lines
 }
 
@@ -125,10 +129,8 @@ func (ss *session) setup() error {
 		return err
 	}
 	ss.bw.est = ss.srv.peers.newEstimator()
-	if ss.bw.est != nil {
-		ss.keys = &srtpKeys{}
-	}
-	pc, err := ss.srv.peers.newPeerConnection(rtcCfg, ss.bw.est, ss.keys)
+	ss.keys = &srtpKeys{}
+	pc, err := ss.srv.peers.newPeerConnection(rtcCfg, ss.keys)
 	if err != nil {
 		return fmt.Errorf("create peer connection: %w", err)
 	}

@@ -19,10 +19,15 @@ type sessionStatus struct {
 	Packets          uint64    `json:"packets_sent"`
 	Drops            uint64    `json:"au_drops"`          // AUs skipped because the viewer was slow
 	KeyframeRequests uint64    `json:"keyframe_requests"` // PLI and FIR received
-	RTCPUnparsed     uint64    `json:"rtcp_unparsed"`     // RTCP packets skipped because pion could not parse them
+	RTCPUnparsed     uint64    `json:"rtcp_unparsed"`     // RTCP packets skipped because they did not parse
+	Resent           uint64    `json:"nack_resent"`       // packets sent again for a NACK
+	ResendRefused    uint64    `json:"nack_refused"`      // NACK answers congestion control held back
 	// FeedbackAtSocket counts the transport-wide feedback packets read
 	// at the ICE socket rather than through pion (feedbacktap.go).
 	FeedbackAtSocket uint64 `json:"feedback_at_socket"`
+	// RTPAtSocket: the viewer's packets are encrypted and queued at the
+	// ICE socket rather than through pion (srtpsend.go).
+	RTPAtSocket bool `json:"rtp_at_socket"`
 	// EstimateKbps is what the viewer's link takes by its congestion
 	// feedback (EstimateSource: "twcc" or "remb"; 0 and "" without).
 	EstimateKbps   int    `json:"estimate_kbps"`
@@ -116,7 +121,10 @@ func (ss *session) status(d *decision) sessionStatus {
 		Drops:            drops,
 		KeyframeRequests: ss.keyRequests.Load(),
 		RTCPUnparsed:     ss.rtcpErrors.Load(),
+		Resent:           ss.resent.Load(),
+		ResendRefused:    ss.resendRefused.Load(),
 		FeedbackAtSocket: ss.feedbackAtSocket(),
+		RTPAtSocket:      sub != nil && sub.w != nil && sub.w.tx.atSocket(),
 		CandidatePair:    ss.pair.Load(),
 	}
 }

@@ -3,12 +3,10 @@ package signaling
 import (
 	"sync"
 	"time"
-
-	"github.com/pion/interceptor/pkg/report"
 )
 
-// tickHub gives every viewer's sender-report loop its ticks from one
-// timer. pion's default is a time.Ticker per viewer: with a crowd that is
+// tickHub gives every viewer's sender-report loop (rtpsend.go) its ticks
+// from one timer. A time.Ticker per viewer: with a crowd that is
 // a timer firing for each viewer every second, and each firing wakes a
 // thread (and Go's sysmon, which sleeps until the next timer). One timer
 // wakes them once a second together, and the reports leave in the same
@@ -24,7 +22,7 @@ func newTickHub() *tickHub {
 	return &tickHub{subs: map[*hubTicker]struct{}{}}
 }
 
-// hubTicker is one viewer's report.Ticker.
+// hubTicker is one viewer's ticker.
 type hubTicker struct {
 	hub *tickHub
 	ch  chan time.Time
@@ -33,10 +31,9 @@ type hubTicker struct {
 func (t *hubTicker) Ch() <-chan time.Time { return t.ch }
 func (t *hubTicker) Stop()                { t.hub.remove(t) }
 
-// newTicker is a report.TickerFactory. Every report loop asks for the
-// same interval (the interceptor's); the timer runs at the one asked for
-// when it started.
-func (h *tickHub) newTicker(d time.Duration) report.Ticker {
+// newTicker ticks every d. Every report loop asks for the same interval;
+// the timer runs at the one asked for when it started.
+func (h *tickHub) newTicker(d time.Duration) *hubTicker {
 	t := &hubTicker{hub: h, ch: make(chan time.Time, 1)}
 	h.mu.Lock()
 	defer h.mu.Unlock()

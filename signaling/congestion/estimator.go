@@ -96,19 +96,9 @@ func (e *Estimator) Send(rtpSeq uint16, size int, now time.Time) (uint16, bool) 
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.haveRTP && int16(rtpSeq-e.newestRTP) <= 0 {
-		last := &e.resent[rtpSeq%uint16(len(e.resent))]
-		if last.seq == rtpSeq && !last.at.IsZero() && now.Sub(last.at) < e.rtt {
-			// Asked again before the first answer could have arrived: the
-			// viewer repeats its NACKs until the packet comes.
-			e.retransmitsDropped++
+		if !e.admitRetransmit(rtpSeq, size, now) {
 			return 0, false
 		}
-		if !e.retransmitBudget(size, now) {
-			e.retransmitsDropped++
-			return 0, false
-		}
-		e.retransmits++
-		*last = resent{seq: rtpSeq, at: now}
 	} else {
 		e.newestRTP, e.haveRTP = rtpSeq, true
 	}
@@ -116,6 +106,34 @@ func (e *Estimator) Send(rtpSeq uint16, size int, now time.Time) (uint16, bool) 
 	e.seq++
 	e.sent.add(seq, micros(e.start, now), size)
 	return seq, true
+}
+
+// Resend decides whether a retransmission of rtpSeq goes out, as Send
+// does, for a packet sent again with the transport-wide number it first
+// carried: the very packet again, so that SRTP never encrypts two
+// different packets under one index (with AES-GCM that would give away
+// the authentication key). Its arrival is then not measured again.
+func (e *Estimator) Resend(rtpSeq uint16, size int, now time.Time) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.admitRetransmit(rtpSeq, size, now)
+}
+
+func (e *Estimator) admitRetransmit(rtpSeq uint16, size int, now time.Time) bool {
+	last := &e.resent[rtpSeq%uint16(len(e.resent))]
+	if last.seq == rtpSeq && !last.at.IsZero() && now.Sub(last.at) < e.rtt {
+		// Asked again before the first answer could have arrived: the
+		// viewer repeats its NACKs until the packet comes.
+		e.retransmitsDropped++
+		return false
+	}
+	if !e.retransmitBudget(size, now) {
+		e.retransmitsDropped++
+		return false
+	}
+	e.retransmits++
+	*last = resent{seq: rtpSeq, at: now}
+	return true
 }
 
 type resent struct {
