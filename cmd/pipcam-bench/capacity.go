@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pipcam/pipcam/internal/viewer"
@@ -77,7 +79,11 @@ func runCapacity(bin string, window time.Duration, sb *scoreboard) error {
 		}
 		served = n
 	}
-	sb.add("capacity", "most viewers at full frame rate, nothing dropped", "", "%d (tried %v)", served, capacityLevels)
+	tried := make([]string, len(capacityLevels))
+	for i, n := range capacityLevels {
+		tried[i] = strconv.Itoa(n)
+	}
+	sb.add("capacity", "most viewers at full frame rate, nothing dropped", "", "%d (tried %s)", served, strings.Join(tried, ", "))
 	return nil
 }
 
