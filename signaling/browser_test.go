@@ -144,9 +144,10 @@ func TestChromium(t *testing.T) {
 }
 
 // Chromium's transport-wide feedback is read at the ICE socket (pipcam the
-// DTLS server, whichever side offered) and drives the estimate, in both
-// of camera-streamer's flows.
-func TestChromiumFeedbackIsReadAtTheSocket(t *testing.T) {
+// DTLS server, whichever side offered) and drives the estimate, and the
+// video Chromium decodes was encrypted there (srtpsend.go), in both of
+// camera-streamer's flows.
+func TestChromiumAtTheSocket(t *testing.T) {
 	src, browser, page := browserSuite(t)
 	for _, mode := range []string{"offer", "request"} {
 		_, base := adaptiveServer(t, src, &encoderKnobs{})
@@ -156,8 +157,12 @@ func TestChromiumFeedbackIsReadAtTheSocket(t *testing.T) {
 		if _, err := chromedp.Run(ctx, chromedp.Navigate(page.URL+"/viewer.html?"+q.Encode())); err != nil {
 			t.Fatalf("%s: open page: %v", mode, err)
 		}
-		if _, err := chromedp.Run(ctx, chromedp.Evaluate[pageResult](`window.done`, chromedp.EvalAwaitPromise)); err != nil {
+		res, err := chromedp.Run(ctx, chromedp.Evaluate[pageResult](`window.done`, chromedp.EvalAwaitPromise))
+		if err != nil {
 			t.Fatalf("%s: page: %v", mode, err)
+		}
+		if res.FramesDecoded == 0 || res.Error != "" {
+			t.Fatalf("%s: page: %+v", mode, res)
 		}
 		waitFor(t, 10*time.Second, mode+": Chromium's feedback read at the socket, a transport-wide estimate", func() bool {
 			for _, s := range getStatus(t, base).Sessions {
@@ -167,6 +172,9 @@ func TestChromiumFeedbackIsReadAtTheSocket(t *testing.T) {
 			}
 			return false
 		})
+		if s := getStatus(t, base).Sessions; len(s) != 1 || !s[0].RTPAtSocket {
+			t.Fatalf("%s: sessions %+v, want one whose video is encrypted at the socket", mode, s)
+		}
 		cancel()
 		closeTab()
 	}

@@ -63,6 +63,7 @@ type statusDoc struct {
 		KeyRequests    int    `json:"keyframe_requests"`
 		RTCPUnparsed   int    `json:"rtcp_unparsed"`
 		AtSocket       int    `json:"feedback_at_socket"`
+		RTPAtSocket    bool   `json:"rtp_at_socket"`
 	} `json:"sessions"`
 }
 
