@@ -64,6 +64,7 @@ type statusDoc struct {
 		RTCPUnparsed   int    `json:"rtcp_unparsed"`
 		AtSocket       int    `json:"feedback_at_socket"`
 		RTPAtSocket    bool   `json:"rtp_at_socket"`
+		Resent         uint64 `json:"nack_resent"`
 	} `json:"sessions"`
 }
 
