@@ -42,26 +42,31 @@ func tapPair(t *testing.T) (*feedbackTap, *srtp.Context, *[]*rtcp.TransportLayer
 // tapKeys is tapPair with a second receiving context, as pion's would be.
 func tapKeys(t *testing.T) (*feedbackTap, *srtp.Context, *srtp.Context, *[]*rtcp.TransportLayerCC) {
 	t.Helper()
+	c := sameKeyContexts(t, 3)
+	rx, tx, pion := c[0], c[1], c[2]
+	var fed []*rtcp.TransportLayerCC
+	return &feedbackTap{ctx: rx, feed: func(fb *rtcp.TransportLayerCC, _ time.Time) { fed = append(fed, fb) }}, tx, pion, &fed
+}
+
+// sameKeyContexts are n SRTP contexts (AES-256-GCM) with one random key
+// and salt: a sender and its receivers.
+func sameKeyContexts(t *testing.T, n int) []*srtp.Context {
+	t.Helper()
 	prof := srtp.ProtectionProfileAeadAes256Gcm
 	keyLen, _ := prof.KeyLen()
 	saltLen, _ := prof.SaltLen()
 	key, salt := make([]byte, keyLen), make([]byte, saltLen)
 	_, _ = rand.Read(key)
 	_, _ = rand.Read(salt)
-	rx, err := srtp.CreateContext(key, salt, prof)
-	if err != nil {
-		t.Fatal(err)
+	cs := make([]*srtp.Context, n)
+	for i := range cs {
+		c, err := srtp.CreateContext(key, salt, prof)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs[i] = c
 	}
-	tx, err := srtp.CreateContext(key, salt, prof)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pion, err := srtp.CreateContext(key, salt, prof)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var fed []*rtcp.TransportLayerCC
-	return &feedbackTap{ctx: rx, feed: func(fb *rtcp.TransportLayerCC, _ time.Time) { fed = append(fed, fb) }}, tx, pion, &fed
+	return cs
 }
 
 func sealRTCP(t *testing.T, tx *srtp.Context, pkts ...rtcp.Packet) []byte {

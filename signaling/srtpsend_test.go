@@ -9,30 +9,15 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
-	"github.com/pion/srtp/v3"
 )
-
-// srtpPair is a sender's and a receiver's context with the same keys.
-func srtpPair(t *testing.T) (send, recv *srtp.Context) {
-	t.Helper()
-	key := bytes.Repeat([]byte{7}, 16)
-	salt := bytes.Repeat([]byte{9}, 12)
-	var err error
-	if send, err = srtp.CreateContext(key, salt, srtp.ProtectionProfileAeadAes128Gcm); err != nil {
-		t.Fatal(err)
-	}
-	if recv, err = srtp.CreateContext(key, salt, srtp.ProtectionProfileAeadAes128Gcm); err != nil {
-		t.Fatal(err)
-	}
-	return send, recv
-}
 
 // A packet written at the socket arrives as SRTP that the viewer's keys
 // decrypt to the packet, with the negotiated payload type; the shared
 // payload is left as it was.
 func TestRTPEncryptedAtTheSocket(t *testing.T) {
 	bc, rx := batchPair(t)
-	send, recv := srtpPair(t)
+	c := sameKeyContexts(t, 2)
+	send, recv := c[0], c[1]
 	out := newSRTPOut(send, bc, rx.LocalAddr().(*net.UDPAddr).AddrPort(), 102)
 	payload := bytes.Repeat([]byte{0x65}, 1000)
 	for seq := uint16(65534); seq != 2; seq++ { // across a rollover
@@ -77,7 +62,7 @@ func TestSenderLeavesTheSocketOnlyBeforeARollover(t *testing.T) {
 	defer rx2.Close()
 	to := rx.LocalAddr().(*net.UDPAddr).AddrPort()
 	for _, rollover := range []bool{false, true} {
-		send, _ := srtpPair(t)
+		send := sameKeyContexts(t, 1)[0]
 		s := &rtpSender{ssrc: 42, out: newSRTPOut(send, bc, to, 102)}
 		seqs := []uint16{100, 101}
 		if rollover {
