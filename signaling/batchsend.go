@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"syscall"
 )
 
 // maxBatch is the most packets one sendmmsg takes (the kernel's UIO_MAXIOV
@@ -45,7 +46,9 @@ type outPacket struct {
 	to  netip.AddrPort
 }
 
-type sendStats struct{ calls, packets uint64 }
+// sendStats: sendmmsg calls, the messages they carried (a GSO message
+// holds several packets), the packets.
+type sendStats struct{ calls, messages, packets uint64 }
 
 func newBatchConn(c *net.UDPConn) (*batchConn, error) {
 	raw, err := newRawUDP(c)
@@ -111,8 +114,9 @@ func (b *batchConn) flushLocked() {
 	if len(b.msgs) == 0 {
 		return
 	}
-	calls, sent := b.raw.sendBatch(b.msgs)
+	calls, msgs, sent := b.raw.sendBatch(b.msgs)
 	b.sent.calls += uint64(calls)
+	b.sent.messages += uint64(msgs)
 	b.sent.packets += uint64(sent)
 	b.msgs = b.msgs[:0]
 }
@@ -134,11 +138,24 @@ func (b *batchConn) auDone(g uint64) {
 	}
 }
 
-// stats are the sendmmsg calls made and the packets they sent.
+// stats are the sendmmsg calls made and what they sent.
 func (b *batchConn) stats() sendStats {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.sent
+}
+
+// gso says whether AUs leave as GSO messages, and if not, why.
+func (b *batchConn) gso() (on bool, why string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.raw.gso.on {
+		return true, ""
+	}
+	if errno := syscall.Errno(b.raw.gso.refused.Load()); errno != 0 {
+		return false, "a route refused it: " + errno.Error()
+	}
+	return false, "the kernel has no UDP GSO"
 }
 
 // auWrites counts the viewers still writing one access unit; the last to

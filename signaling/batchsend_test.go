@@ -9,20 +9,27 @@ import (
 // batchPair is a batchConn and a plain socket that receives what it sends.
 func batchPair(t *testing.T) (*batchConn, *net.UDPConn) {
 	t.Helper()
-	a, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
 	b, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { a.Close(); b.Close() })
-	bc, err := newBatchConn(a)
+	t.Cleanup(func() { b.Close() })
+	return listenBatch(t, "udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}), b
+}
+
+// listenBatch is a batchConn on a new socket, closed when the test ends.
+func listenBatch(t *testing.T, network string, laddr *net.UDPAddr) *batchConn {
+	t.Helper()
+	sock, err := net.ListenUDP(network, laddr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return bc, b
+	t.Cleanup(func() { sock.Close() })
+	bc, err := newBatchConn(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bc
 }
 
 // received reads what has arrived within wait.

@@ -84,7 +84,10 @@ func (w *viewerWriter) writeAU(sub *subscriber, b *auPackets, wait func(size int
 	now := time.Now()
 	for i, p := range b.pkts {
 		var capture []byte
-		if i == 0 {
+		if i == len(b.pkts)-1 {
+			// On the last, the one packet of a frame that may be shorter:
+			// the others keep one size, so the frame leaves as one GSO
+			// message (udpgso_linux.go). Receivers take it from any packet.
 			capture = b.capture
 		}
 		seq := p.SequenceNumber - w.offset

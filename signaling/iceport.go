@@ -108,7 +108,8 @@ func (p *icePort) Close() error {
 
 func (p *icePort) status() iceStatus {
 	sent := p.batch.stats()
-	st := iceStatus{Port: p.port, AdditionalHosts: []string{}, SendCalls: sent.calls, BatchedPackets: sent.packets}
+	st := iceStatus{Port: p.port, AdditionalHosts: []string{}, SendCalls: sent.calls, SendMessages: sent.messages, BatchedPackets: sent.packets}
+	st.GSO, st.GSOOff = p.batch.gso()
 	for _, r := range p.rules {
 		st.AdditionalHosts = append(st.AdditionalHosts, r.External...)
 	}

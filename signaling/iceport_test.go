@@ -32,7 +32,9 @@ type iceStatusDoc struct {
 		Port            int      `json:"port"`
 		AdditionalHosts []string `json:"additional_hosts"`
 		SendCalls       uint64   `json:"send_calls"`
+		SendMessages    uint64   `json:"send_messages"`
 		BatchedPackets  uint64   `json:"batched_packets"`
+		GSO             bool     `json:"gso"`
 	} `json:"ice"`
 	Sessions []struct {
 		Pair     *candidatePair `json:"candidate_pair"`
@@ -139,9 +141,16 @@ func TestOnePortForEveryViewer(t *testing.T) {
 	time.Sleep(time.Second) // a second of frames to all 50
 	st := getICEStatus(t, hs.URL)
 	calls, pkts := st.ICE.SendCalls-st0.ICE.SendCalls, st.ICE.BatchedPackets-st0.ICE.BatchedPackets
-	t.Logf("in 1 s: %d packets in %d sendmmsg calls", pkts, calls)
+	msgs := st.ICE.SendMessages - st0.ICE.SendMessages
+	t.Logf("in 1 s: %d packets in %d messages in %d sendmmsg calls", pkts, msgs, calls)
 	if calls == 0 || pkts < 10*calls {
 		t.Errorf("%d packets in %d sendmmsg calls: want at least 10 a call with 50 viewers", pkts, calls)
+	}
+	// GSO: a frame's packets to one viewer go as one message, so there are
+	// about as many messages as frames times viewers (a few more: a
+	// keyframe's parameter sets, reports).
+	if st.ICE.GSO && msgs*10 > pkts*8 {
+		t.Errorf("%d packets in %d messages: want GSO to carry a frame's packets to a viewer in one", pkts, msgs)
 	}
 	if len(st.Sessions) != 50 {
 		t.Fatalf("status lists %d sessions, want 50", len(st.Sessions))

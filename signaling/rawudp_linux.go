@@ -27,10 +27,18 @@ type rawUDP struct {
 	// peers are addressed as IPv4-mapped IPv6 there.
 	v6 bool
 
-	// Reused by sendBatch (its caller serialises it).
+	// gso is whether runs of one viewer's packets go as one segmented
+	// message (udpgso_linux.go); set at start, cleared if a route refuses.
+	gso gsoState
+
+	// Reused by sendBatch (its caller serialises it): per message its
+	// header, address, GSO control message and packet count; per packet
+	// its iovec.
 	hdrs  []mmsghdr
-	iovs  []unix.Iovec
 	names []unix.RawSockaddrInet6
+	ctrl  []byte
+	segs  []int
+	iovs  []unix.Iovec
 }
 
 // mmsghdr is struct mmsghdr: Go lays it out as C does (padding included).
@@ -56,6 +64,7 @@ func newRawUDP(c *net.UDPConn) (*rawUDP, error) {
 	if serr != nil {
 		return nil, fmt.Errorf("the ICE socket's address: %w", serr)
 	}
+	s.gso.on = kernelHasGSO(rc)
 	return s, nil
 }
 
@@ -182,58 +191,90 @@ func (s *rawUDP) sendTo(p []byte, to netip.AddrPort) (int, error) {
 }
 
 // sendBatch sends pkts with as few sendmmsg calls as the kernel takes and
-// returns the calls made and the datagrams sent. A datagram the kernel
+// returns the calls made, the messages and the datagrams they sent. A datagram the kernel
 // refuses (or the socket's family cannot address) is skipped, as a failed
-// sendto would drop it: the rest must still go.
-func (s *rawUDP) sendBatch(pkts []outPacket) (calls, sent int) {
+// sendto would drop it: the rest must still go. With GSO, a run of one
+// viewer's packets is one message, refused or sent as a whole.
+func (s *rawUDP) sendBatch(pkts []outPacket) (calls, msgs, sent int) {
 	for len(pkts) > 0 {
-		n := min(len(pkts), maxBatch)
-		k := s.prepare(pkts[:n])
+		k := s.prepare(pkts)
 		if k == 0 { // the first could not be addressed
 			pkts = pkts[1:]
 			continue
 		}
-		got := s.sendmmsg(k)
+		got, errno := s.sendmmsg(k)
 		calls++
 		if got <= 0 {
-			got = 1 // skip the datagram the kernel refused
+			if s.segs[0] > 1 && gsoRefusal(errno) {
+				s.gsoOff(errno) // plain datagrams from now on, this batch too
+				continue
+			}
+			got = 1 // skip the message the kernel refused
 		} else {
-			sent += got
+			msgs += got
+			sent += s.packetsIn(got)
 		}
-		pkts = pkts[got:]
+		pkts = pkts[s.packetsIn(got):]
 	}
-	return calls, sent
+	return calls, msgs, sent
 }
 
-// prepare fills the headers for a leading run of pkts that can be
-// addressed and returns its length.
+// packetsIn is how many packets the first k prepared messages hold.
+func (s *rawUDP) packetsIn(k int) int {
+	n := 0
+	for _, c := range s.segs[:k] {
+		n += c
+	}
+	return n
+}
+
+// prepare fills the messages for a leading run of pkts that can be
+// addressed (at most maxBatch) and returns how many it made; s.segs holds
+// the packets in each.
 func (s *rawUDP) prepare(pkts []outPacket) int {
-	if cap(s.hdrs) < len(pkts) {
-		s.hdrs = make([]mmsghdr, len(pkts))
+	if cap(s.iovs) < len(pkts) {
 		s.iovs = make([]unix.Iovec, len(pkts))
-		s.names = make([]unix.RawSockaddrInet6, len(pkts))
 	}
-	for i, p := range pkts {
-		nl, err := s.sockaddr(&s.names[i], p.to)
-		if err != nil {
-			return i
+	s.iovs = s.iovs[:len(pkts)]
+	k := 0
+	for i := 0; i < len(pkts) && k < maxBatch; k++ {
+		if k == len(s.hdrs) {
+			s.hdrs = append(s.hdrs, mmsghdr{})
+			s.names = append(s.names, unix.RawSockaddrInet6{})
+			s.segs = append(s.segs, 0)
+			s.ctrl = append(s.ctrl, make([]byte, gsoCmsgSpace)...)
 		}
-		iov := &s.iovs[i]
-		iov.Base = unsafe.SliceData(p.buf)
-		iov.SetLen(len(p.buf))
-		h := &s.hdrs[i]
+		nl, err := s.sockaddr(&s.names[k], pkts[i].to)
+		if err != nil {
+			return k
+		}
+		n := s.run(pkts[i:])
+		for j, p := range pkts[i : i+n] {
+			iov := &s.iovs[i+j]
+			iov.Base = unsafe.SliceData(p.buf)
+			iov.SetLen(len(p.buf))
+		}
+		h := &s.hdrs[k]
 		*h = mmsghdr{}
-		h.hdr.Name = (*byte)(unsafe.Pointer(&s.names[i]))
+		h.hdr.Name = (*byte)(unsafe.Pointer(&s.names[k]))
 		h.hdr.Namelen = nl
-		h.hdr.Iov = iov
-		h.hdr.SetIovlen(1)
+		h.hdr.Iov = &s.iovs[i]
+		h.hdr.SetIovlen(n)
+		if n > 1 {
+			c := s.ctrl[k*gsoCmsgSpace : (k+1)*gsoCmsgSpace]
+			putSegmentSize(c, len(pkts[i].buf))
+			h.hdr.Control = &c[0]
+			h.hdr.SetControllen(gsoCmsgSpace)
+		}
+		s.segs[k] = n
+		i += n
 	}
-	return len(pkts)
+	return k
 }
 
-// sendmmsg sends the first k prepared datagrams and returns how many went
-// (-1: none, the first was refused).
-func (s *rawUDP) sendmmsg(k int) int {
+// sendmmsg sends the first k prepared messages and returns how many went
+// (-1 and the error: none, the first was refused).
+func (s *rawUDP) sendmmsg(k int) (int, syscall.Errno) {
 	var r uintptr
 	var errno syscall.Errno
 	err := s.rc.Write(func(fd uintptr) bool {
@@ -241,8 +282,11 @@ func (s *rawUDP) sendmmsg(k int) int {
 			uintptr(k), unix.MSG_DONTWAIT, 0, 0)
 		return errno != unix.EAGAIN
 	})
-	if err != nil || errno != 0 {
-		return -1
+	if err != nil {
+		return -1, 0
 	}
-	return int(r)
+	if errno != 0 {
+		return -1, errno
+	}
+	return int(r), 0
 }

@@ -27,15 +27,8 @@ func listenLoopback(t *testing.T, ip net.IP) *net.UDPConn {
 // the address it came from (IPv4 as an IPv4-mapped address, as
 // net.UDPConn reports it).
 func TestRawUDPReachesBothFamilies(t *testing.T) {
-	sock, err := net.ListenUDP("udp", &net.UDPAddr{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sock.Close() })
-	bc, err := newBatchConn(sock)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bc := listenBatch(t, "udp", &net.UDPAddr{})
+	sock := bc.UDPConn
 	if !bc.raw.v6 {
 		t.Skip("no dual-stack socket here (IPv6 off)")
 	}

@@ -44,9 +44,15 @@ type iceStatus struct {
 	Port            int      `json:"port"`
 	AdditionalHosts []string `json:"additional_hosts"`
 	// SendCalls sendmmsg calls sent BatchedPackets packets of access
-	// units (batchsend.go); packets sent one by one are not counted.
+	// units (batchsend.go) in SendMessages messages (fewer than the
+	// packets with GSO: one per viewer per frame at best); packets sent
+	// one by one are not counted. GSO is false with the reason in
+	// GSOOff when the kernel or a route cannot segment.
 	SendCalls      uint64 `json:"send_calls"`
+	SendMessages   uint64 `json:"send_messages"`
 	BatchedPackets uint64 `json:"batched_packets"`
+	GSO            bool   `json:"gso"`
+	GSOOff         string `json:"gso_off,omitempty"`
 }
 
 type streamStatus struct {
