@@ -25,6 +25,7 @@ packages=(
 	# Klipper's host MCU built from source, Klippy and Moonraker (scripts/moonraker.sh)
 	make xz-utils libsodium23 # libsodium: Moonraker's libnacl loads it
 	iproute2 nftables # the weak-link test and bench: namespaces, tc tbf, random loss
+	ethtool # the browser loss test: loopback cuts GSO messages before netfilter sees them
 )
 
 # --list prints the packages, one a line, and installs nothing.
