@@ -100,10 +100,15 @@ func (l *Link) SetRate(kbit int, queue time.Duration) error {
 	if kbit == 0 {
 		return run("tc", "qdisc", "del", "dev", l.hostIf, "root")
 	}
-	// The bucket holds two full packets: bursts beyond that queue.
+	// The bucket holds two full packets: bursts beyond that queue. The
+	// peak rate, far above any test's, is there for its MTU: tbf cuts a
+	// GSO message larger than that into its datagrams when it queues it,
+	// so the link queues and drops packets, not a viewer's whole frame,
+	// as a WiFi link does (the host's driver cuts them before the air).
 	return run("tc", "qdisc", "replace", "dev", l.hostIf, "root", "tbf",
 		"rate", fmt.Sprintf("%dkbit", kbit), "burst", "3000",
-		"latency", fmt.Sprintf("%dms", queue.Milliseconds()))
+		"latency", fmt.Sprintf("%dms", queue.Milliseconds()),
+		"peakrate", "1gbit", "mtu", "1514")
 }
 
 // SetLoss drops percent of the UDP packets on the link, each way, at
