@@ -5,7 +5,6 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
-	"syscall"
 )
 
 // maxBatch is the most packets one sendmmsg takes (the kernel's UIO_MAXIOV
@@ -152,7 +151,7 @@ func (b *batchConn) gso() (on bool, why string) {
 	if b.raw.gso.on {
 		return true, ""
 	}
-	if errno := syscall.Errno(b.raw.gso.refused.Load()); errno != 0 {
+	if errno := b.raw.gso.refused; errno != 0 {
 		return false, "a route refused it: " + errno.Error()
 	}
 	return false, "the kernel has no UDP GSO"

@@ -191,10 +191,11 @@ func (s *rawUDP) sendTo(p []byte, to netip.AddrPort) (int, error) {
 }
 
 // sendBatch sends pkts with as few sendmmsg calls as the kernel takes and
-// returns the calls made, the messages and the datagrams they sent. A datagram the kernel
-// refuses (or the socket's family cannot address) is skipped, as a failed
-// sendto would drop it: the rest must still go. With GSO, a run of one
-// viewer's packets is one message, refused or sent as a whole.
+// returns the calls made, the messages and the datagrams they sent. A
+// datagram the kernel refuses (or the socket's family cannot address) is
+// skipped, as a failed sendto would drop it: the rest must still go. With
+// GSO, a run of one viewer's packets is one message, refused or sent as a
+// whole.
 func (s *rawUDP) sendBatch(pkts []outPacket) (calls, msgs, sent int) {
 	for len(pkts) > 0 {
 		k := s.prepare(pkts)
@@ -209,12 +210,13 @@ func (s *rawUDP) sendBatch(pkts []outPacket) (calls, msgs, sent int) {
 				s.gsoOff(errno) // plain datagrams from now on, this batch too
 				continue
 			}
-			got = 1 // skip the message the kernel refused
-		} else {
-			msgs += got
-			sent += s.packetsIn(got)
+			pkts = pkts[s.segs[0]:] // skip the message the kernel refused
+			continue
 		}
-		pkts = pkts[s.packetsIn(got):]
+		n := s.packetsIn(got)
+		msgs += got
+		sent += n
+		pkts = pkts[n:]
 	}
 	return calls, msgs, sent
 }

@@ -1,7 +1,6 @@
 package signaling
 
 import (
-	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -14,11 +13,11 @@ import (
 // socket, routing, netfilter and queueing work is then done once per run
 // instead of once per packet, and a driver that segments in hardware
 // does the rest there. The packetizer makes every packet of a frame but
-// the last the same size, and the sender puts the one extension that
-// differs (the capture time) on the last (rtpsend.go), so a frame to a
+// the last the same size, and the writer puts the one extension that
+// differs (the capture time) on the last (forward.go), so a frame to a
 // viewer is usually one message.
 
-// gsoMaxSegments is the kernel's UDP_MAX_SEGMENTS (64 before Linux 6.11),
+// gsoMaxSegments is the kernel's UDP_MAX_SEGMENTS (64; newer kernels take more),
 // gsoMaxBytes the most one message may carry (an IP datagram's 64 KiB,
 // less the headers).
 const (
@@ -30,10 +29,10 @@ const (
 var gsoCmsgSpace = unix.CmsgSpace(2)
 
 // gsoState says whether GSO is in use, and why not once a route refused
-// it.
+// it. Read and written under the batch's lock.
 type gsoState struct {
-	on      bool // read and written under the batch's lock
-	refused atomic.Int32
+	on      bool
+	refused syscall.Errno
 }
 
 // kernelHasGSO asks the socket for its UDP_SEGMENT option: kernels
@@ -50,8 +49,9 @@ func kernelHasGSO(rc syscall.RawConn) bool {
 
 // gsoRefusal says whether a segmented message was refused for being one:
 // EIO, a route that cannot segment (a device without checksum offload on
-// older kernels, IPsec); EMSGSIZE (EINVAL before Linux 6.x), segments
-// larger than the route's MTU, which plain datagrams pass as IP fragments.
+// older kernels, IPsec); EMSGSIZE (this kernel) or EINVAL (others),
+// segments larger than the route's MTU, which plain datagrams pass as IP
+// fragments.
 func gsoRefusal(errno syscall.Errno) bool {
 	return errno == unix.EIO || errno == unix.EMSGSIZE || errno == unix.EINVAL
 }
@@ -60,7 +60,7 @@ func gsoRefusal(errno syscall.Errno) bool {
 // such a route costs the crowd its GSO, not its picture; status says so.
 func (s *rawUDP) gsoOff(errno syscall.Errno) {
 	s.gso.on = false
-	s.gso.refused.Store(int32(errno)) //nolint:gosec // errno values are small
+	s.gso.refused = errno
 }
 
 // run is how many of pkts, from the first, go in one message: with GSO,
