@@ -91,8 +91,9 @@ func TestRawUDPSendsARunAsOneSegmentedMessage(t *testing.T) {
 }
 
 // A route that cannot take a segmented message (here an MTU below the
-// packet size, as some tunnels have: EINVAL; a device without checksum
-// offload on older kernels, or IPsec: EIO) gets the batch again as plain
+// packet size, as some tunnels have: EMSGSIZE here, EINVAL on other
+// kernels; a device without checksum offload on older kernels, or IPsec:
+// EIO) gets the batch again as plain
 // datagrams (the kernel fragments those), nothing is lost, and GSO stays
 // off, with status saying why.
 func TestGSOFallsBackWhereARouteCannotSegment(t *testing.T) {
@@ -100,7 +101,7 @@ func TestGSOFallsBackWhereARouteCannotSegment(t *testing.T) {
 		t.Skip("a network namespace: not in -short")
 	}
 	if os.Geteuid() != 0 {
-		t.Fatal("this test needs root (a network namespace, ethtool): run make test as root")
+		t.Fatal("this test needs root (a network namespace): run make test as root")
 	}
 	link, err := netem.New("pipcamgso", 93)
 	if err != nil {
