@@ -52,10 +52,13 @@ type Graph struct {
 	style       configs.Overlay // the overlay's look (Text unused)
 	progress    float64         // the bar's progress, 0-1; negative: hidden
 	bitrateKbps int
-	errs        []GraphError // the most recent, oldest first
-	errCount    uint64
-	rebuilds    int
-	lastPTS     time.Duration
+	// settings counts changes to the five above, so a run started with
+	// older ones gets them again when it is installed (see install).
+	settings uint64
+	errs     []GraphError // the most recent, oldest first
+	errCount uint64
+	rebuilds int
+	lastPTS  time.Duration
 
 	started  time.Time
 	aus      atomic.Uint64
@@ -140,7 +143,9 @@ func New(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*Graph, er
 		g.keyframes.Close()
 		return nil, err
 	}
-	g.cur = r
+	g.mu.Lock()
+	g.install(r)
+	g.mu.Unlock()
 	log.Info("graph playing", "encoder", plan.Encoder, "width", cfg.Output.Width,
 		"height", cfg.Output.Height, "fps", cfg.Output.Framerate, "bitrate_kbps", cfg.Encoder.BitrateKbps)
 
@@ -199,7 +204,7 @@ func (g *Graph) rebuild(ctx context.Context, dead *run, why error) (*run, error)
 		var r *run
 		if r, err = g.startRun(ctx, base); err == nil {
 			g.mu.Lock()
-			g.cur = r
+			g.install(r)
 			g.rebuilds++
 			g.mu.Unlock()
 			g.log.Info("graph rebuilt", "attempt", i+1)
@@ -260,6 +265,11 @@ func (g *Graph) published(au media.AccessUnit) {
 func (g *Graph) applySettings(r *run) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	return g.applySettingsLocked(r)
+}
+
+func (g *Graph) applySettingsLocked(r *run) error {
+	r.settings = g.settings
 	if err := r.overlay.SetProperty("text", html.EscapeString(g.text)); err != nil {
 		return fmt.Errorf("set overlay text: %w", err)
 	}
@@ -273,6 +283,19 @@ func (g *Graph) applySettings(r *run) error {
 		return r.setBitrate(g.plan.Encoder, g.bitrateKbps)
 	}
 	return nil
+}
+
+// install makes r the running pipeline (g.mu held). A setter called
+// while r was starting found no run to apply its change to, only the
+// Graph's copy: r gets the copy again, or the change would be lost until
+// the next one.
+func (g *Graph) install(r *run) {
+	if r.settings != g.settings {
+		if err := g.applySettingsLocked(r); err != nil {
+			g.log.Error("apply settings changed during start-up", "error", err)
+		}
+	}
+	g.cur = r
 }
 
 // Plan is what the graph was built from.
@@ -321,6 +344,7 @@ func (g *Graph) SetText(text string) error {
 		}
 	}
 	g.text = text
+	g.settings++
 	return nil
 }
 
@@ -357,6 +381,7 @@ func (g *Graph) SetLayout(l configs.Layout) error {
 		}
 	}
 	g.layout = l
+	g.settings++
 	return nil
 }
 
@@ -439,6 +464,7 @@ func (g *Graph) SetBitrate(kbps int) error {
 		}
 	}
 	g.bitrateKbps = kbps
+	g.settings++
 	return nil
 }
 

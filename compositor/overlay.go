@@ -94,6 +94,7 @@ func (g *Graph) SetProgress(fraction float64) error {
 		}
 	}
 	g.progress = fraction
+	g.settings++
 	return nil
 }
 
@@ -130,6 +131,7 @@ func (g *Graph) SetOverlayStyle(o configs.Overlay) error {
 		}
 	}
 	g.style = o
+	g.settings++
 	return nil
 }
 

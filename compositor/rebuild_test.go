@@ -82,6 +82,37 @@ func TestGraphRebuildsAfterAFatalError(t *testing.T) {
 	}
 }
 
+// A setting changed while a rebuilt pipeline starts (after it was given
+// the Graph's settings, before it is the running one) must still reach it,
+// as a rebuild's steps run here one by one.
+func TestSettingsChangedWhileAPipelineStartsReachIt(t *testing.T) {
+	g := startGraph(t, testConfig())
+	g.mu.Lock()
+	dead := g.cur
+	g.cur = nil
+	g.mu.Unlock()
+	dead.close()
+	r, err := g.startRun(context.Background(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.SetText("changed while starting"); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.SetBitrate(333); err != nil {
+		t.Fatal(err)
+	}
+	g.mu.Lock()
+	g.install(r)
+	g.mu.Unlock()
+	if v, _ := r.overlay.GetProperty("text"); v != "changed while starting" {
+		t.Fatalf("overlay text %q, want the text set while the pipeline started", v)
+	}
+	if v, _ := r.encoder.GetProperty("bitrate"); v != uint(333) {
+		t.Fatalf("encoder bitrate %v, want the 333 set while the pipeline started", v)
+	}
+}
+
 func TestEndOfStreamRebuilds(t *testing.T) {
 	g := startGraph(t, testConfig())
 	aus, cancel := g.Subscribe(256)

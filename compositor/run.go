@@ -28,6 +28,7 @@ type run struct {
 	// (wake_au.go, wake.go); auQueue makes the first.
 	auWake, busWake notifier
 	auQueue         *auQueue
+	settings        uint64 // the Graph's settings count it was given
 	// The JPEG branch (nil when turned off); the Graph's snapshotter
 	// attaches to it once the run plays.
 	jpegValve, jpegSink *gst.Element

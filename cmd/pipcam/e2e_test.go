@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
@@ -36,9 +37,29 @@ func testConfig() *configs.Config {
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
+// startTestDaemon starts a daemon whose log (info and up) is shown only if
+// the test fails: what the daemon did (a rebuild, a lost camera) is then
+// part of the failure.
 func startTestDaemon(t *testing.T, cfg *configs.Config) *daemon {
 	t.Helper()
-	return startTestDaemonLogging(t, cfg, quietLogger())
+	f, err := os.Create(filepath.Join(t.TempDir(), "daemon.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		defer f.Close()
+		if !t.Failed() {
+			return
+		}
+		if data, err := os.ReadFile(f.Name()); err == nil {
+			const keep = 8000
+			if len(data) > keep {
+				data = data[len(data)-keep:]
+			}
+			t.Logf("daemon log (its end):\n%s", data)
+		}
+	})
+	return startTestDaemonLogging(t, cfg, slog.New(slog.NewTextHandler(f, nil)))
 }
 
 // startTestDaemonLogging is startTestDaemon with the daemon's log given.
