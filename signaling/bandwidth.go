@@ -39,18 +39,31 @@ func (b *bandwidth) feedback(p rtcp.Packet, now time.Time) {
 	switch p := p.(type) {
 	case *rtcp.TransportLayerCC:
 		if b.est != nil {
-			b.est.Feedback(p, now) // its own lock: b.mu is not held
+			b.est.FeedbackRTCP(p, now) // its own lock: b.mu is not held
 		}
-		b.mu.Lock()
-		b.twccAt = now
-		b.packets++
-		b.mu.Unlock()
+		b.noteTransportFeedback(now)
 	case *rtcp.ReceiverEstimatedMaximumBitrate:
 		b.mu.Lock()
 		b.remb, b.rembAt = p.Bitrate, now
 		b.packets++
 		b.mu.Unlock()
 	}
+}
+
+// transportFeedback notes a transport-wide feedback packet read at the
+// socket (feedbacktap.go).
+func (b *bandwidth) transportFeedback(f *congestion.Feedback, now time.Time) {
+	if b.est != nil {
+		b.est.Feedback(f, now)
+	}
+	b.noteTransportFeedback(now)
+}
+
+func (b *bandwidth) noteTransportFeedback(now time.Time) {
+	b.mu.Lock()
+	b.twccAt = now
+	b.packets++
+	b.mu.Unlock()
 }
 
 // estimate is the viewer's current estimate in bit/s and where it comes

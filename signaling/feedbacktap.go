@@ -17,8 +17,9 @@ import (
 	"github.com/pion/dtls/v3/pkg/crypto/prf"
 	"github.com/pion/dtls/v3/pkg/protocol/extension"
 	"github.com/pion/dtls/v3/pkg/protocol/handshake"
-	"github.com/pion/rtcp"
 	"github.com/pion/srtp/v3"
+
+	"github.com/pipcam/pipcam/signaling/congestion"
 )
 
 // Transport-wide feedback read at the socket.
@@ -140,11 +141,12 @@ func prfHash(suite uint16) func() hash.Hash {
 
 // feedbackTap is one viewer's feedback read at the socket.
 type feedbackTap struct {
-	mu    sync.Mutex // the reader's; held while ctx and buf are in use
+	mu    sync.Mutex // the reader's; held while ctx, buf and fb are in use
 	ctx   *srtp.Context
 	buf   []byte
+	fb    congestion.Feedback
 	fails int
-	feed  func(*rtcp.TransportLayerCC, time.Time)
+	feed  func(*congestion.Feedback, time.Time)
 
 	off   atomic.Bool   // the keys did not fit: pion reads this viewer
 	taken atomic.Uint64 // feedback packets read here
@@ -154,8 +156,9 @@ type feedbackTap struct {
 // fail to decrypt before the tap gives up (a replayed or damaged one may).
 const tapFailures = 3
 
-// take reads d as the viewer's feedback if it is a transport-wide feedback
-// packet alone and decrypts with the viewer's keys; false: pion gets d.
+// take reads d as the viewer's feedback if it is transport-wide feedback
+// alone (one packet or a compound of them) and decrypts with the viewer's
+// keys; false: pion gets d.
 func (t *feedbackTap) take(d []byte, now time.Time) bool {
 	if t.off.Load() {
 		return false
@@ -171,26 +174,34 @@ func (t *feedbackTap) take(d []byte, now time.Time) bool {
 	}
 	t.buf = plain[:0]
 	t.fails = 0 // a stray damaged or replayed datagram is not wrong keys
-	pkts, err := rtcp.Unmarshal(plain)
-	if err != nil {
-		return false // pion skips it too, and counts it (rtcp.go)
+	// Checked whole before any is fed: a compound with anything else in
+	// it, or one pion could not read either (it skips and counts that,
+	// rtcp.go), goes to pion.
+	n := 0
+	for rest := plain; len(rest) > 0; n++ {
+		size, err := t.fb.Parse(rest)
+		if err != nil {
+			return false
+		}
+		rest = rest[size:]
 	}
-	for _, p := range pkts {
-		if _, ok := p.(*rtcp.TransportLayerCC); !ok {
-			return false // a compound with more in it: pion reads it all
+	if n == 1 { // the usual: t.fb holds it
+		t.feed(&t.fb, now)
+	} else {
+		for rest := plain; len(rest) > 0; {
+			size, _ := t.fb.Parse(rest)
+			t.feed(&t.fb, now)
+			rest = rest[size:]
 		}
 	}
-	for _, p := range pkts {
-		t.feed(p.(*rtcp.TransportLayerCC), now)
-	}
-	t.taken.Add(uint64(len(pkts)))
+	t.taken.Add(uint64(n))
 	return true
 }
 
 // looksLikeFeedback: an SRTCP packet whose first RTCP header (sent in the
 // clear) is a transport-layer feedback of format 15, transport-wide CC.
 func looksLikeFeedback(d []byte) bool {
-	return len(d) >= 20 && d[0]&0xc0 == 0x80 && d[0]&0x1f == 15 && d[1] == 205
+	return len(d) >= 20 && congestion.IsFeedback(d)
 }
 
 // feedbackTaps maps each tapped viewer's address to its tap. The reader
@@ -271,7 +282,7 @@ func (ss *session) updateTap() {
 		if err != nil {
 			return // handshake not done yet, or pipcam was the DTLS client
 		}
-		t = &feedbackTap{ctx: viewer, feed: func(fb *rtcp.TransportLayerCC, now time.Time) { ss.bw.feedback(fb, now) }}
+		t = &feedbackTap{ctx: viewer, feed: ss.bw.transportFeedback}
 		ss.localSRTP = local
 		ss.tap.Store(t)
 	}

@@ -3,6 +3,7 @@ package signaling
 import (
 	"crypto/rand"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/pion/srtp/v3"
 
 	"github.com/pipcam/pipcam/internal/viewer"
+	"github.com/pipcam/pipcam/signaling/congestion"
 )
 
 // A viewer's transport-wide feedback is read at the socket with the keys
@@ -34,18 +36,19 @@ func TestTransportWideFeedbackIsReadAtTheSocket(t *testing.T) {
 
 // tapPair is a tap with random keys and a context that encrypts for it, as
 // the viewer's would.
-func tapPair(t *testing.T) (*feedbackTap, *srtp.Context, *[]*rtcp.TransportLayerCC) {
+func tapPair(t *testing.T) (*feedbackTap, *srtp.Context, *[]uint16) {
 	tap, tx, _, fed := tapKeys(t)
 	return tap, tx, fed
 }
 
 // tapKeys is tapPair with a second receiving context, as pion's would be.
-func tapKeys(t *testing.T) (*feedbackTap, *srtp.Context, *srtp.Context, *[]*rtcp.TransportLayerCC) {
+// The tap's packets are listed by their base sequence numbers.
+func tapKeys(t *testing.T) (*feedbackTap, *srtp.Context, *srtp.Context, *[]uint16) {
 	t.Helper()
 	c := sameKeyContexts(t, 3)
 	rx, tx, pion := c[0], c[1], c[2]
-	var fed []*rtcp.TransportLayerCC
-	return &feedbackTap{ctx: rx, feed: func(fb *rtcp.TransportLayerCC, _ time.Time) { fed = append(fed, fb) }}, tx, pion, &fed
+	var fed []uint16
+	return &feedbackTap{ctx: rx, feed: func(fb *congestion.Feedback, _ time.Time) { fed = append(fed, fb.Base()) }}, tx, pion, &fed
 }
 
 // sameKeyContexts are n SRTP contexts (AES-256-GCM) with one random key
@@ -113,7 +116,7 @@ func TestFeedbackTapTakesOnlyFeedbackItCanRead(t *testing.T) {
 		t.Fatal("took feedback from an address with no tap")
 	}
 	mapped := netip.AddrPortFrom(netip.MustParseAddr("::ffff:192.0.2.7"), 5000) // as the dual-stack socket reports it
-	if !taps.take(alone, mapped) || len(*fed) != 1 || (*fed)[0].BaseSequenceNumber != 1 {
+	if !taps.take(alone, mapped) || len(*fed) != 1 || (*fed)[0] != 1 {
 		t.Fatalf("feedback alone: fed %v, want the packet", *fed)
 	}
 	compound := sealRTCP(t, tx, twcc(2), &rtcp.PictureLossIndication{SenderSSRC: 1, MediaSSRC: 2})
@@ -125,6 +128,9 @@ func TestFeedbackTapTakesOnlyFeedbackItCanRead(t *testing.T) {
 	}
 	if _, err := pion.DecryptRTCP(nil, compound, nil); err != nil {
 		t.Fatalf("pion cannot decrypt the compound the tap gave back: %v", err)
+	}
+	if !taps.take(sealRTCP(t, tx, twcc(3), twcc(4)), viewerAddr) || !slices.Equal(*fed, []uint16{1, 3, 4}) {
+		t.Fatalf("a compound of two feedback packets: fed %v, want 1, 3, 4", *fed)
 	}
 	if taps.take(sealRTCP(t, tx, &rtcp.PictureLossIndication{SenderSSRC: 1, MediaSSRC: 2}), viewerAddr) {
 		t.Fatal("took a PLI")

@@ -55,7 +55,7 @@ type Estimator struct {
 	resent                          [64]resent // when each recent RTP sequence number was last retransmitted
 
 	ref      referenceClock
-	scrap    []status
+	scrap    Feedback // FeedbackRTCP's
 	delay    delayDetector
 	acked    ackedRate
 	rtt      time.Duration
@@ -194,17 +194,29 @@ func (e *Estimator) Stats() Stats {
 }
 
 // Feedback takes one transport-wide feedback packet received at now.
-func (e *Estimator) Feedback(fb *rtcp.TransportLayerCC, now time.Time) {
+func (e *Estimator) Feedback(f *Feedback, now time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.feedback(f, now)
+}
+
+// FeedbackRTCP is Feedback for a packet pion parsed.
+func (e *Estimator) FeedbackRTCP(fb *rtcp.TransportLayerCC, now time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.scrap.fromRTCP(fb)
+	e.feedback(&e.scrap, now)
+}
+
+func (e *Estimator) feedback(f *Feedback, now time.Time) {
 	e.feedbacks++
-	base := e.ref.unwrap(fb.ReferenceTime)
-	e.scrap = statuses(fb, base, e.scrap)
+	base := e.ref.unwrap(f.reference)
 	nowUs := micros(e.start, now)
 	var lastArrival int64
 	var lastSent uint32
 	haveLast := false
-	for _, s := range e.scrap {
+	for _, s := range f.list {
+		s.arrival += base
 		p, ok := e.sent.take(s.seq)
 		if !ok {
 			continue // not ours any more, or reported twice

@@ -59,7 +59,7 @@ type arrival struct {
 
 type report struct {
 	at  time.Duration
-	pkt *rtcp.TransportLayerCC
+	raw []byte // one transport-wide feedback packet, as sent
 }
 
 func newCall(t *testing.T, link *bottleneck, ceiling int) *call {
@@ -122,7 +122,11 @@ func (c *call) deliver() {
 	due := c.reports[:0]
 	for _, r := range c.reports {
 		if r.at <= c.now {
-			c.est.Feedback(r.pkt, c.base.Add(c.now))
+			var f Feedback
+			if _, err := f.Parse(r.raw); err != nil {
+				c.t.Fatal(err)
+			}
+			c.est.Feedback(&f, c.base.Add(c.now))
 		} else {
 			due = append(due, r)
 		}
@@ -138,14 +142,8 @@ func (c *call) report() {
 		if err != nil {
 			c.t.Fatal(err)
 		}
-		parsed, err := rtcp.Unmarshal(raw)
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		for _, q := range parsed {
-			if fb, ok := q.(*rtcp.TransportLayerCC); ok {
-				c.reports = append(c.reports, report{at: c.now + c.link.delay, pkt: fb})
-			}
+		if IsFeedback(raw) {
+			c.reports = append(c.reports, report{at: c.now + c.link.delay, raw: raw})
 		}
 	}
 }
