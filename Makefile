@@ -41,13 +41,15 @@ lint: deps
 	$(GO) run $(STATICCHECK) ./...
 
 # Prints the figures: bitrate, fps, time to first keyframe, CPU and RSS of the
-# daemon with 1 and with 50 WebRTC viewers.
+# daemon with 1 and with 50 WebRTC viewers; then the Go benchmarks of the
+# per-packet code (reading a viewer's feedback).
 bench: build
 	$(GO) run ./cmd/pipcam-bench -pipcam $(BIN)
+	$(GO) test -run '^$$' -bench . ./signaling/congestion/
 
 # A short run of every fuzz target (go test runs their seed corpora anyway).
 fuzz: deps
-	@for pkg in ./configs ./signaling ./overlay; do \
+	@for pkg in ./configs ./signaling ./signaling/congestion ./overlay; do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 20s $$pkg || exit 1; \
 		done; \
