@@ -56,7 +56,7 @@ func TestEncoderSettings(t *testing.T) {
 		want []string
 	}{
 		{configs.EncoderX264, []string{
-			"x264enc name=enc tune=zerolatency speed-preset=ultrafast bitrate=300 key-int-max=30 bframes=0 byte-stream=true",
+			"x264enc name=enc tune=zerolatency speed-preset=ultrafast bitrate=300 key-int-max=30 bframes=0 byte-stream=true threads=1",
 			"video/x-h264,profile=constrained-baseline",
 		}},
 		{configs.EncoderV4L2, []string{
@@ -69,7 +69,7 @@ func TestEncoderSettings(t *testing.T) {
 		}},
 	}
 	for _, tt := range tests {
-		items := encoderChain(tt.el, enc, 15)
+		items := encoderChain(tt.el, enc, configs.Output{Width: 640, Height: 480, Framerate: 15})
 		var d Description
 		if err := d.Add(items...); err != nil {
 			t.Fatalf("%s: %v", tt.el, err)
@@ -94,6 +94,27 @@ func TestBitrateSetting(t *testing.T) {
 		prop, val := bitrateSetting(tt.el, 250)
 		if prop != tt.prop || val != tt.val {
 			t.Errorf("%s: got %s=%v, want %s=%v", tt.el, prop, val, tt.prop, tt.val)
+		}
+	}
+}
+
+// x264 encodes a picture up to 720p on one thread: one slice per frame.
+// Above, it keeps zerolatency's sliced threads.
+func TestX264ThreadsFollowThePictureSize(t *testing.T) {
+	enc := configs.Encoder{BitrateKbps: 300, KeyframeInterval: configs.Duration(2 * time.Second)}
+	for _, tt := range []struct {
+		out     configs.Output
+		threads bool
+	}{
+		{configs.Output{Width: 1280, Height: 720, Framerate: 30}, true},
+		{configs.Output{Width: 1920, Height: 1080, Framerate: 30}, false},
+	} {
+		var d Description
+		if err := d.Add(encoderChain(configs.EncoderX264, enc, tt.out)...); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(d.String(), "threads=1"); got != tt.threads {
+			t.Errorf("%dx%d: %s; want threads=1: %v", tt.out.Width, tt.out.Height, d.String(), tt.threads)
 		}
 	}
 }

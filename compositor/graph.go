@@ -152,7 +152,7 @@ func build(cfg *configs.Config, exists func(string) bool, opt buildOptions) (*Pl
 			// Leaky: if the encoder falls behind, drop raw frames, never add delay.
 			Element{Factory: "queue", Props: leakyQueue(2)},
 			frameRateLimit(out.Framerate),
-		}, encoderChain(enc, cfg.Encoder, out.Framerate)...),
+		}, encoderChain(enc, cfg.Encoder, out)...),
 			// config-interval=-1 puts SPS/PPS in front of every IDR, so every
 			// keyframe is a place where a viewer can start.
 			Element{Factory: "h264parse", Props: []Prop{{"config-interval", Int(-1)}}},

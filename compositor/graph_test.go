@@ -156,6 +156,19 @@ func TestGraphProducesDecodableH264(t *testing.T) {
 	if !media.IsDecodableStart(got[0].Data) {
 		t.Fatalf("keyframe AU has NAL types %v, want SPS, PPS and IDR", media.Types(got[0].Data))
 	}
+	// One slice per picture (x264 on one thread at this size): every
+	// viewer gets the fewest packets.
+	for _, au := range got {
+		slices := 0
+		for _, typ := range media.Types(au.Data) {
+			if typ == 1 || typ == 5 {
+				slices++
+			}
+		}
+		if slices != 1 {
+			t.Fatalf("an AU with NAL types %v: %d slices, want 1", media.Types(au.Data), slices)
+		}
+	}
 	var gaps []time.Duration
 	for i, au := range got[1:] {
 		if au.PTS <= got[i].PTS {
