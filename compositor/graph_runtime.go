@@ -279,7 +279,7 @@ func (g *Graph) applySettingsLocked(r *run) error {
 	if err := r.applyStyle(g.style, g.progress); err != nil {
 		return err
 	}
-	if g.bitrateKbps != g.cfg.Encoder.BitrateKbps {
+	if g.bitrateKbps != r.kbps {
 		return r.setBitrate(g.plan.Encoder, g.bitrateKbps)
 	}
 	return nil
@@ -476,6 +476,7 @@ func (r *run) setBitrate(enc configs.EncoderElement, kbps int) error {
 	if err := r.encoder.SetProperty(prop, val); err != nil {
 		return fmt.Errorf("set %s %s: %w", enc, prop, err)
 	}
+	r.kbps = kbps
 	return nil
 }
 

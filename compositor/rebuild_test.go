@@ -86,7 +86,13 @@ func TestGraphRebuildsAfterAFatalError(t *testing.T) {
 // the Graph's settings, before it is the running one) must still reach it,
 // as a rebuild's steps run here one by one.
 func TestSettingsChangedWhileAPipelineStartsReachIt(t *testing.T) {
-	g := startGraph(t, testConfig())
+	cfg := testConfig()
+	g := startGraph(t, cfg)
+	// The new pipeline starts at this bitrate, and is then set back to the
+	// configured one: the way adaptation returns when a link recovers.
+	if err := g.SetBitrate(222); err != nil {
+		t.Fatal(err)
+	}
 	g.mu.Lock()
 	dead := g.cur
 	g.cur = nil
@@ -99,7 +105,7 @@ func TestSettingsChangedWhileAPipelineStartsReachIt(t *testing.T) {
 	if err := g.SetText("changed while starting"); err != nil {
 		t.Fatal(err)
 	}
-	if err := g.SetBitrate(333); err != nil {
+	if err := g.SetBitrate(cfg.Encoder.BitrateKbps); err != nil {
 		t.Fatal(err)
 	}
 	g.mu.Lock()
@@ -108,8 +114,8 @@ func TestSettingsChangedWhileAPipelineStartsReachIt(t *testing.T) {
 	if v, _ := r.overlay.GetProperty("text"); v != "changed while starting" {
 		t.Fatalf("overlay text %q, want the text set while the pipeline started", v)
 	}
-	if v, _ := r.encoder.GetProperty("bitrate"); v != uint(333) {
-		t.Fatalf("encoder bitrate %v, want the 333 set while the pipeline started", v)
+	if v, _ := r.encoder.GetProperty("bitrate"); v != uint(cfg.Encoder.BitrateKbps) {
+		t.Fatalf("encoder bitrate %v, want the configured %d set back while the pipeline started", v, cfg.Encoder.BitrateKbps)
 	}
 }
 

@@ -29,6 +29,7 @@ type run struct {
 	auWake, busWake notifier
 	auQueue         *auQueue
 	settings        uint64 // the Graph's settings count it was given
+	kbps            int    // the encoder's bitrate
 	// The JPEG branch (nil when turned off); the Graph's snapshotter
 	// attaches to it once the run plays.
 	jpegValve, jpegSink *gst.Element
@@ -56,7 +57,7 @@ func (g *Graph) startRun(ctx context.Context, ptsBase time.Duration) (*run, erro
 		return nil, fmt.Errorf("parse graph: %w", err)
 	}
 	r := &run{
-		g: g, pipeline: pipeline, ptsBase: ptsBase,
+		g: g, pipeline: pipeline, ptsBase: ptsBase, kbps: g.cfg.Encoder.BitrateKbps,
 		started:  make(chan struct{}),
 		startErr: make(chan error, 1),
 		died:     make(chan error, 1),
