@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -178,7 +179,10 @@ func offlineGraph(line, rawPath, h264Path string, frames int) ([]string, error) 
 			out = append(out, t)
 		}
 	}
-	var err error
+	out, err := joinCameras(out)
+	if err != nil {
+		return nil, err
+	}
 	if out, err = replaceElement(out, "ausink", "filesink", "location="+h264Path); err != nil {
 		return nil, err
 	}
@@ -194,6 +198,31 @@ func offlineGraph(line, rawPath, h264Path string, frames int) ([]string, error) 
 	}
 	out = append(out[:start-2], out[sinkEnd:]...)
 	return append(out, "raw.", "!", "queue", "!", "filesink", "location="+rawPath), nil
+}
+
+// joinCameras links each camera's chain straight to its mixer input. The
+// line runs each camera into an inter channel (intervideosink) that the
+// mixer reads (intervideosrc); intervideosrc never ends, so the offline
+// graph would never finish. A videorate takes the pair's place: the
+// mixer's input caps carry intervideosrc's frame rate.
+func joinCameras(toks []string) ([]string, error) {
+	props := func(i int) int {
+		for i < len(toks) && toks[i] != "!" && strings.Contains(toks[i], "=") {
+			i++
+		}
+		return i
+	}
+	for {
+		s := slices.Index(toks, "intervideosink")
+		if s < 0 {
+			return toks, nil
+		}
+		src := props(s + 1)
+		if src >= len(toks) || toks[src] != "intervideosrc" {
+			return nil, fmt.Errorf("an intervideosink not followed by the mixer's intervideosrc")
+		}
+		toks = slices.Replace(toks, s, props(src+1), "videorate")
+	}
 }
 
 // elementSpan finds the element named name: the index of its factory and
