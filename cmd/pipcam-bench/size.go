@@ -206,23 +206,25 @@ func offlineGraph(line, rawPath, h264Path string, frames int) ([]string, error) 
 // graph would never finish. A videorate takes the pair's place: the
 // mixer's input caps carry intervideosrc's frame rate.
 func joinCameras(toks []string) ([]string, error) {
-	props := func(i int) int {
-		for i < len(toks) && toks[i] != "!" && strings.Contains(toks[i], "=") {
-			i++
-		}
-		return i
-	}
 	for {
 		s := slices.Index(toks, "intervideosink")
 		if s < 0 {
 			return toks, nil
 		}
-		src := props(s + 1)
+		src := propsEnd(toks, s+1)
 		if src >= len(toks) || toks[src] != "intervideosrc" {
 			return nil, fmt.Errorf("an intervideosink not followed by the mixer's intervideosrc")
 		}
-		toks = slices.Replace(toks, s, props(src+1), "videorate")
+		toks = slices.Replace(toks, s, propsEnd(toks, src+1), "videorate")
 	}
+}
+
+// propsEnd is the index just past the properties that start at i.
+func propsEnd(toks []string, i int) int {
+	for i < len(toks) && toks[i] != "!" && strings.Contains(toks[i], "=") {
+		i++
+	}
+	return i
 }
 
 // elementSpan finds the element named name: the index of its factory and
@@ -230,11 +232,7 @@ func joinCameras(toks []string) ([]string, error) {
 func elementSpan(toks []string, name string) (int, int) {
 	for i, t := range toks {
 		if t == "name="+name && i > 0 {
-			j := i + 1
-			for j < len(toks) && toks[j] != "!" && strings.Contains(toks[j], "=") {
-				j++
-			}
-			return i - 1, j
+			return i - 1, propsEnd(toks, i+1)
 		}
 	}
 	return -1, -1

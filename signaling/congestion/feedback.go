@@ -122,9 +122,6 @@ func (f *Feedback) Base() uint16 {
 	return f.list[0].seq
 }
 
-// Len is how many sequence numbers the packet reports.
-func (f *Feedback) Len() int { return len(f.list) }
-
 // fromRTCP takes a packet pion parsed.
 func (f *Feedback) fromRTCP(fb *rtcp.TransportLayerCC) {
 	f.reference = fb.ReferenceTime
