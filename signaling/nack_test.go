@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"bytes"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -73,5 +74,61 @@ func TestNACKIsAnswered(t *testing.T) {
 				t.Errorf("packet %d came again with another header: %x, was %x", seq, headers[seq][1], headers[seq][0])
 			}
 		}
+	})
+}
+
+// A keyframe reported lost whole comes again whole, at once, with
+// congestion control on: the retransmission budget holds at least the
+// largest recent frame, though a keyframe at 400 kbit/s is larger than
+// the budget's half second.
+func TestALostKeyframeComesAgainWhole(t *testing.T) {
+	checkLeaks(t)
+	_, base := adaptiveServer(t, newReplaySource(t), &encoderKnobs{})
+	var (
+		mu    sync.Mutex
+		byTS  = map[uint32][]uint16{} // an AU's sequence numbers
+		count = map[uint16]int{}      // times each packet came
+		whole []uint16                // the largest AU complete so far
+	)
+	v := dialWatch(t, base, viewer.Options{
+		SettingEngine: func(se *webrtc.SettingEngine) { se.DisableSRTPReplayProtection(true) },
+		OnRTP: func(p *rtp.Packet) {
+			mu.Lock()
+			defer mu.Unlock()
+			count[p.SequenceNumber]++
+			if count[p.SequenceNumber] > 1 {
+				return
+			}
+			au := append(byTS[p.Timestamp], p.SequenceNumber)
+			byTS[p.Timestamp] = au
+			if p.Marker && len(au) > len(whole) {
+				whole = au
+			}
+		},
+	})
+	// Half a second's share at 400 kbit/s, in full-size packets.
+	share := 0.5 * 0.25 * 400_000 / 8 / rtpMTU
+	waitFor(t, 10*time.Second, "a keyframe larger than half a second's share", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return float64(len(whole)) > share+2
+	})
+	mu.Lock()
+	lost := append([]uint16(nil), whole...)
+	mu.Unlock()
+	if err := v.SendNACK(lost...); err != nil {
+		t.Fatal(err)
+	}
+	// One round: a lost answer would be asked for again only after a
+	// round trip, and nothing is asked again here.
+	waitFor(t, 3*time.Second, fmt.Sprintf("all %d packets of the keyframe again", len(lost)), func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, seq := range lost {
+			if count[seq] < 2 {
+				return false
+			}
+		}
+		return true
 	})
 }

@@ -67,6 +67,9 @@ type rtpSender struct {
 	lastTS          uint32
 	lastTSAt        time.Time
 	errs            int
+	// The AU being sent, on the wire so far (for the estimator's
+	// retransmission budget).
+	auBytes int
 }
 
 // newRTPSender is called with ss.tapMu held.
@@ -107,11 +110,17 @@ func (s *rtpSender) send(p *rtp.Packet, seq uint16, capture []byte, now time.Tim
 		e.capture = capture
 	}
 	if s.twccID != 0 {
-		tw, ok := s.est.Send(seq, len(p.Payload)+congestion.PacketOverhead, now)
+		size := len(p.Payload) + congestion.PacketOverhead
+		tw, ok := s.est.Send(seq, size, now)
 		if !ok {
 			return // not for a new packet; as if lost on the way
 		}
 		e.tw = tw
+		s.auBytes += size
+		if p.Marker { // the AU's last packet
+			s.est.FrameSent(s.auBytes, now)
+			s.auBytes = 0
+		}
 	}
 	if s.write(&e) != nil {
 		return

@@ -21,10 +21,12 @@ const (
 	lossAveraging  = 0.3  // weight of each judgment in the average
 	rateWindow     = 500_000
 	// Retransmissions may take this share of the estimate, saved up for
-	// at most retransmitBurst.
+	// at most retransmitBurst, or for the largest frame of the last two
+	// frameWindows if that is more.
 	retransmitShare       = 0.25
 	retransmitShareQueued = 0.1
 	retransmitBurst       = 500 * time.Millisecond
+	frameWindow           = 2 * time.Second
 	// A round trip this much over the lowest recent one is a standing
 	// queue; the lowest is forgotten after minRTTWindow (routes change).
 	standingQueue = 150 * time.Millisecond
@@ -53,6 +55,7 @@ type Estimator struct {
 	retransmitAt                    time.Time
 	retransmits, retransmitsDropped uint64
 	resent                          [64]resent // when each recent RTP sequence number was last retransmitted
+	frames                          largestFrame
 
 	ref      referenceClock
 	scrap    Feedback // FeedbackRTCP's
@@ -141,15 +144,49 @@ type resent struct {
 	at  time.Time
 }
 
+// largestFrame is the largest frame sent in the current frameWindow and
+// the one before: 2 to 4 s back, a keyframe interval at the defaults.
+type largestFrame struct {
+	cur, prev int
+	start     time.Time
+}
+
+func (f *largestFrame) add(size int, now time.Time) {
+	if since := now.Sub(f.start); since >= frameWindow {
+		f.prev = f.cur
+		if since >= 2*frameWindow {
+			f.prev = 0 // no frame in the whole window before
+		}
+		f.cur, f.start = 0, now
+	}
+	f.cur = max(f.cur, size)
+}
+
+func (f *largestFrame) largest() int { return max(f.cur, f.prev) }
+
+// FrameSent notes the size of a frame (an access unit's packets, on the
+// wire) as it went to the viewer.
+func (e *Estimator) FrameSent(size int, now time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.frames.add(size, now)
+}
+
 // retransmitBudget takes size bytes from a bucket filled at
-// retransmitShare of the estimate, holding at most retransmitBurst of it.
+// retransmitShare of the estimate, holding at most retransmitBurst of it
+// but never less than the largest recent frame. A frame lost whole (a
+// WiFi burst often takes all of one) is then answered in one round:
+// answered in several, each round costs the viewer another NACK timeout
+// (a receive-only Chrome has no round-trip time and waits about 100 ms),
+// and the picture freezes meanwhile. At 400 kbit/s half a second's share
+// is 5 packets, and a keyframe is 8 or more.
 func (e *Estimator) retransmitBudget(size int, now time.Time) bool {
 	share := retransmitShare
 	if e.standing() {
 		share = retransmitShareQueued // answers would only lengthen the queue
 	}
 	rate := share * float64(e.target) / 8 // bytes/s
-	limit := max(retransmitBurst.Seconds()*rate, 2*1200)
+	limit := max(retransmitBurst.Seconds()*rate, 2*1200, float64(e.frames.largest()))
 	if e.retransmitAt.IsZero() {
 		e.retransmitTokens = limit // the first loss finds the bucket full
 	} else {

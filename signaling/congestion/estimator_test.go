@@ -371,3 +371,59 @@ func TestRetransmissionsStayWithinTheirBudget(t *testing.T) {
 		t.Fatal("a new packet was refused after the budget ran out")
 	}
 }
+
+// A frame lost whole is answered in one round even when it is larger than
+// the budget's half second (at 400 kbit/s about 5 packets): the bucket
+// holds the largest recent frame. The share over time stays: a second
+// frame lost right after waits for the bucket to refill.
+func TestAWholeLostFrameIsAnsweredAtOnce(t *testing.T) {
+	const pkts, size = 9, 1200
+	e := New(400_000, 30_000, 800_000)
+	now := time.Now()
+	seq := uint16(1)
+	sendFrame := func(at time.Time) (first uint16) {
+		first = seq
+		for range pkts {
+			if _, ok := e.Send(seq, size, at); !ok {
+				t.Fatalf("new packet %d refused", seq)
+			}
+			seq++
+		}
+		e.FrameSent(pkts*size, at)
+		return first
+	}
+	resend := func(first uint16, at time.Time) (sent int) {
+		for s := first; s < first+pkts; s++ {
+			if _, ok := e.Send(s, size, at); ok {
+				sent++
+			}
+		}
+		return sent
+	}
+	if half := int(retransmitBurst.Seconds() * retransmitShare * 400_000 / 8 / size); half >= pkts {
+		t.Fatalf("the test's frame (%d packets) fits half a second's share (%d): it shows nothing", pkts, half)
+	}
+	a := sendFrame(now)
+	b := sendFrame(now.Add(66 * time.Millisecond))
+	at := now.Add(200 * time.Millisecond)
+	if got := resend(a, at); got != pkts {
+		t.Fatalf("%d of a lost frame's %d packets answered at once", got, pkts)
+	}
+	if got := resend(b, at); got >= pkts {
+		t.Fatalf("a second whole frame right after was answered too (%d packets): the budget has no limit", got)
+	}
+	// Frames are forgotten: 4 s of small frames later, the floor is
+	// half a second's share again.
+	later := now
+	for i := range 70 {
+		later = now.Add(time.Duration(i) * 66 * time.Millisecond)
+		for range 2 {
+			e.Send(seq, size, later)
+			seq++
+		}
+		e.FrameSent(2*size, later)
+	}
+	if got := e.frames.largest(); got != 2*size {
+		t.Fatalf("the largest recent frame is %d bytes, want the small frames' %d", got, 2*size)
+	}
+}
