@@ -159,14 +159,15 @@ func TestGraphProducesDecodableH264(t *testing.T) {
 	// One slice per picture (x264 on one thread at this size): every
 	// viewer gets the fewest packets.
 	for _, au := range got {
-		slices := 0
-		for _, typ := range media.Types(au.Data) {
-			if typ == 1 || typ == 5 {
-				slices++
+		types := media.Types(au.Data)
+		n := 0
+		for _, typ := range types {
+			if typ == media.NALSlice || typ == media.NALIDR {
+				n++
 			}
 		}
-		if slices != 1 {
-			t.Fatalf("an AU with NAL types %v: %d slices, want 1", media.Types(au.Data), slices)
+		if n != 1 {
+			t.Fatalf("an AU with NAL types %v: %d slices, want 1", types, n)
 		}
 	}
 	var gaps []time.Duration
