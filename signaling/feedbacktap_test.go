@@ -34,6 +34,30 @@ func TestTransportWideFeedbackIsReadAtTheSocket(t *testing.T) {
 	waitFor(t, 10*time.Second, "a PLI through pion while the feedback is read at the socket", func() bool { return src.requests.Load() > before })
 }
 
+// The bench's silent viewer (viewer.Options.Silent), with which it
+// measures what sending alone costs, gets pictures, yet its session sees
+// no feedback and no keyframe request, while a usual viewer's beside it
+// does.
+func TestASilentViewerSendsNothingBack(t *testing.T) {
+	_, base := adaptiveServer(t, newReplaySource(t), &encoderKnobs{})
+	dialWatch(t, base, viewer.Options{Silent: true})
+	silent := getStatus(t, base).Sessions[0].ID
+	dialWatch(t, base, viewer.Options{})
+	waitFor(t, 10*time.Second, "the usual viewer's feedback at the socket", func() bool {
+		for _, s := range getStatus(t, base).Sessions {
+			if s.ID != silent && s.AtSocket > 10 {
+				return true
+			}
+		}
+		return false
+	})
+	for _, s := range getStatus(t, base).Sessions {
+		if s.ID == silent && (s.AtSocket != 0 || s.EstimateSource != "" || s.KeyRequests != 0) {
+			t.Fatalf("the silent viewer's session heard from it: %+v", s)
+		}
+	}
+}
+
 // tapPair is a tap with random keys and a context that encrypts for it, as
 // the viewer's would.
 func tapPair(t *testing.T) (*feedbackTap, *srtp.Context, *[]uint16) {

@@ -48,7 +48,7 @@ func runCapacity(bin string, window time.Duration, sb *scoreboard) error {
 	defer func() { closeAll(crowd) }()
 	served := 0
 	for _, n := range capacityLevels {
-		more, err := dialCrowd(ctx, d.base(), n-len(crowd))
+		more, err := dialCrowd(ctx, d.base(), n-len(crowd), viewer.Options{})
 		crowd = append(crowd, more...)
 		if err != nil {
 			sb.add("capacity", fmt.Sprintf("%d WebRTC viewers", n), "", "could not connect them all: %v", err)

@@ -14,10 +14,13 @@ import (
 
 // loadPlan is what the load section measures: WebRTC viewer counts (the
 // first is the baseline the crowd's cost is taken against), then the
-// largest count plus flv FLV clients.
+// largest count plus flv FLV clients; with silent, the largest count again
+// with viewers that send nothing back (viewer.Options.Silent), so the
+// cost of sending splits from that of hearing the viewers.
 type loadPlan struct {
 	levels []int
 	flv    int
+	silent bool
 	rounds int
 	window time.Duration
 }
@@ -47,38 +50,24 @@ func runLoad(bin string, p loadPlan, sb *scoreboard) error {
 	if err := waitDecodable(ctx, first); err != nil {
 		return err
 	}
-	type level struct {
-		name       string
-		cpu        []float64
-		goCPU      []float64 // the Go threads' share (goThreadTicks)
-		rss        float64
-		kbps, fps  float64
-		flvReceive int64
-	}
 	levels := make([]*level, 0, len(p.levels)+1)
 	for _, n := range p.levels {
 		levels = append(levels, &level{name: fmt.Sprintf("%d WebRTC viewers", n)})
 	}
 	top := p.levels[len(p.levels)-1]
 	flvLevel := &level{name: fmt.Sprintf("%d WebRTC + %d FLV viewers", top, p.flv)}
+	silentLevel := &level{name: fmt.Sprintf("%d WebRTC viewers, %d of them silent", top, top-p.levels[0])}
 	for round := 1; round <= p.rounds; round++ {
 		var crowd []*viewer.Viewer
 		for i, n := range p.levels {
-			more, err := dialCrowd(ctx, d.base(), n-1-len(crowd))
+			more, err := dialCrowd(ctx, d.base(), n-1-len(crowd), viewer.Options{})
 			crowd = append(crowd, more...)
 			if err != nil {
 				closeAll(crowd)
 				return err
 			}
 			time.Sleep(2 * time.Second) // joins settle before the window
-			s := measure(d.pid(), p.window, first)
-			lv := levels[i]
-			lv.cpu = append(lv.cpu, s.cpu)
-			lv.goCPU = append(lv.goCPU, s.goCPU)
-			if round == 1 { // later rounds start from a heap the crowd already grew
-				lv.rss, lv.kbps, lv.fps = s.rssMB, s.kbps, s.fps
-			}
-			fmt.Fprintf(progress, "load round %d: %s: CPU %.1f %% (Go threads %.1f), RSS %.1f MB\n", round, lv.name, s.cpu, s.goCPU, s.rssMB)
+			levels[i].record(round, measure(d.pid(), p.window, first))
 		}
 		if p.flv > 0 {
 			clients, got, err := dialFLV(d.flvAddr, p.flv)
@@ -88,10 +77,8 @@ func runLoad(bin string, p loadPlan, sb *scoreboard) error {
 			}
 			time.Sleep(2 * time.Second)
 			before := got.Load()
-			s := measure(d.pid(), p.window, first)
-			flvLevel.cpu = append(flvLevel.cpu, s.cpu)
+			flvLevel.record(round, measure(d.pid(), p.window, first))
 			if round == 1 {
-				flvLevel.rss, flvLevel.kbps, flvLevel.fps = s.rssMB, s.kbps, s.fps
 				flvLevel.flvReceive = (got.Load() - before) / int64(p.flv)
 			}
 			for _, c := range clients {
@@ -100,8 +87,25 @@ func runLoad(bin string, p loadPlan, sb *scoreboard) error {
 		}
 		closeAll(crowd)
 		time.Sleep(2 * time.Second) // the crowd's sessions end
+		if p.silent {
+			// The baseline's viewers, then the rest silent.
+			crowd, err := dialCrowd(ctx, d.base(), p.levels[0]-1, viewer.Options{})
+			if err == nil {
+				var mute []*viewer.Viewer
+				mute, err = dialCrowd(ctx, d.base(), top-p.levels[0], viewer.Options{Silent: true})
+				crowd = append(crowd, mute...)
+			}
+			if err != nil {
+				closeAll(crowd)
+				return err
+			}
+			time.Sleep(2 * time.Second)
+			silentLevel.record(round, measure(d.pid(), p.window, first))
+			closeAll(crowd)
+			time.Sleep(2 * time.Second)
+		}
 	}
-	for _, lv := range append(levels, flvLevel) {
+	for _, lv := range append(levels, flvLevel, silentLevel) {
 		if len(lv.cpu) == 0 {
 			continue
 		}
@@ -115,26 +119,59 @@ func runLoad(bin string, p loadPlan, sb *scoreboard) error {
 	}
 	if len(levels) > 1 {
 		base, crowd := levels[0], levels[len(levels)-1]
-		var deltas, goDeltas []float64
-		for i := range crowd.cpu {
-			deltas = append(deltas, crowd.cpu[i]-base.cpu[i])
-			goDeltas = append(goDeltas, crowd.goCPU[i]-base.goCPU[i])
-		}
-		mean, lo, hi := stats(deltas)
-		goMean, goLo, goHi := stats(goDeltas)
+		mean, lo, hi, goMean, goLo, goHi := addedCPU(base, crowd)
 		n := top - p.levels[0]
 		// The Go threads' figure is the viewers' cost without the swing of
 		// the picture's own threads; the total is what the target is about.
 		sb.add("load", fmt.Sprintf("%d more WebRTC viewers add", n), "",
 			"%.1f points of one core (%.1f to %.1f, %d rounds; Go threads %.1f, %.1f to %.1f), %.2f MB RSS each",
-			mean, lo, hi, len(deltas), goMean, goLo, goHi, (crowd.rss-base.rss)/float64(n))
+			mean, lo, hi, len(crowd.cpu), goMean, goLo, goHi, (crowd.rss-base.rss)/float64(n))
+		if len(silentLevel.cpu) > 0 {
+			mean, lo, hi, goMean, goLo, goHi := addedCPU(base, silentLevel)
+			sb.add("load", fmt.Sprintf("%d more silent viewers add (sending alone)", n), "",
+				"%.1f points of one core (%.1f to %.1f; Go threads %.1f, %.1f to %.1f)", mean, lo, hi, goMean, goLo, goHi)
+		}
 	}
 	return nil
 }
 
+// level is one viewer count's figures over the rounds.
+type level struct {
+	name       string
+	cpu        []float64
+	goCPU      []float64 // the Go threads' share (goThreadTicks)
+	rss        float64
+	kbps, fps  float64
+	flvReceive int64
+}
+
+// record adds one round's window; size and rate come from the first round
+// (later rounds start from a heap the crowd already grew).
+func (lv *level) record(round int, s sample) {
+	lv.cpu = append(lv.cpu, s.cpu)
+	lv.goCPU = append(lv.goCPU, s.goCPU)
+	if round == 1 {
+		lv.rss, lv.kbps, lv.fps = s.rssMB, s.kbps, s.fps
+	}
+	fmt.Fprintf(progress, "load round %d: %s: CPU %.1f %% (Go threads %.1f), RSS %.1f MB\n", round, lv.name, s.cpu, s.goCPU, s.rssMB)
+}
+
+// addedCPU is what lv costs over base, round by round: the total's mean
+// and range, then the Go threads'.
+func addedCPU(base, lv *level) (mean, lo, hi, goMean, goLo, goHi float64) {
+	var deltas, goDeltas []float64
+	for i := range lv.cpu {
+		deltas = append(deltas, lv.cpu[i]-base.cpu[i])
+		goDeltas = append(goDeltas, lv.goCPU[i]-base.goCPU[i])
+	}
+	mean, lo, hi = stats(deltas)
+	goMean, goLo, goHi = stats(goDeltas)
+	return mean, lo, hi, goMean, goLo, goHi
+}
+
 // dialCrowd connects n viewers and waits until each has a picture; on
 // failure it closes the ones it made.
-func dialCrowd(ctx context.Context, baseURL string, n int) (vs []*viewer.Viewer, err error) {
+func dialCrowd(ctx context.Context, baseURL string, n int, o viewer.Options) (vs []*viewer.Viewer, err error) {
 	defer func() {
 		if err != nil {
 			closeAll(vs)
@@ -142,7 +179,8 @@ func dialCrowd(ctx context.Context, baseURL string, n int) (vs []*viewer.Viewer,
 		}
 	}()
 	for i := 0; i < n; i++ {
-		v, err := viewer.DialWHEP(ctx, baseURL, viewer.Options{Logger: quiet(), AUBuffer: 1})
+		o.Logger, o.AUBuffer = quiet(), 1
+		v, err := viewer.DialWHEP(ctx, baseURL, o)
 		if err != nil {
 			return vs, fmt.Errorf("viewer %d: %w", i+2, err)
 		}

@@ -5,7 +5,8 @@
 //	         equal SSIM, for a static, a print-head and a noise scene
 //	latency  capture → viewer on loopback and behind a 300 kbit/s link
 //	join     first decodable frame after connect
-//	load     CPU and RSS at 1, 20 and 50 WebRTC viewers, plus 5 FLV
+//	load     CPU and RSS at 1, 20 and 50 WebRTC viewers, plus 5 FLV;
+//	         50 again with 49 viewers that send nothing back
 //	capacity the most viewers served at full frame rate (100, 200, 400)
 //	soak     RSS and live GStreamer buffers over a long 30 fps run
 //
@@ -43,6 +44,7 @@ func main() {
 	joins := flag.Int("joins", 20, "joins timed for the first-frame figure")
 	window := flag.Duration("window", 8*time.Second, "how long each CPU window is")
 	rounds := flag.Int("rounds", 3, "alternating rounds of the load section")
+	silent := flag.Bool("silent", true, "the load section also measures the largest viewer count with viewers that send nothing back (no RTCP, an ICE check every 30 s): what sending alone costs")
 	soak := flag.Duration("soak", 10*time.Minute, "how long the 30 fps soak runs (0: skip it)")
 	flag.StringVar(&extraYAML, "yaml", "", "settings added to every daemon's config (YAML, e.g. to compare with encoder.adaptive off)")
 	before := flag.String("before", "", "an earlier pipcam binary the fixed section measures beside -pipcam")
@@ -60,7 +62,7 @@ func main() {
 		}
 	}
 	want := func(s string) bool { return len(run) == 0 || run[s] }
-	plan := loadPlan{flv: *flv, rounds: *rounds, window: *window}
+	plan := loadPlan{flv: *flv, silent: *silent, rounds: *rounds, window: *window}
 	for _, f := range strings.Split(*levels, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 1 {

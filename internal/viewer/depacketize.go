@@ -261,7 +261,7 @@ func (v *Viewer) readVideo(tr *webrtc.TrackRemote, captureID uint8) {
 		if lost > 0 {
 			v.gaps.Add(uint64(lost))
 			refLost = true
-			if !v.opts.NoPLIOnLoss && now.Sub(lastPLI) > 500*time.Millisecond {
+			if !v.opts.NoPLIOnLoss && !v.opts.Silent && now.Sub(lastPLI) > 500*time.Millisecond {
 				lastPLI = now
 				_ = v.SendPLI()
 			}

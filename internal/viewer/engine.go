@@ -17,29 +17,41 @@ const absCaptureTimeURI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-capt
 // H.264 variants, AV1, Opus…) so the server has to pick its H.264 out of
 // many; NACK, RTCP reports and, like Chrome, transport-wide congestion
 // feedback; and the abs-capture-time extension, which a page can ask
-// Chrome for. rembOnly leaves transport-wide feedback out (the viewer
-// reports REMB itself).
-func browserEngine(rembOnly bool) (*webrtc.MediaEngine, *interceptor.Registry, error) {
+// Chrome for. feedback says which of those RTCP interceptors it has.
+func browserEngine(feedback feedbackKind) (*webrtc.MediaEngine, *interceptor.Registry, error) {
 	me := &webrtc.MediaEngine{}
 	if err := me.RegisterDefaultCodecs(); err != nil {
 		return nil, nil, fmt.Errorf("register codecs: %w", err)
 	}
 	reg := &interceptor.Registry{}
-	if rembOnly {
+	switch feedback {
+	case noFeedback:
+	case rembFeedback:
 		if err := webrtc.ConfigureNack(me, reg); err != nil {
 			return nil, nil, fmt.Errorf("register NACK: %w", err)
 		}
 		if err := webrtc.ConfigureRTCPReports(reg); err != nil {
 			return nil, nil, fmt.Errorf("register RTCP reports: %w", err)
 		}
-	} else if err := webrtc.RegisterDefaultInterceptors(me, reg); err != nil {
-		return nil, nil, fmt.Errorf("register interceptors: %w", err)
+	default:
+		if err := webrtc.RegisterDefaultInterceptors(me, reg); err != nil {
+			return nil, nil, fmt.Errorf("register interceptors: %w", err)
+		}
 	}
 	if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: absCaptureTimeURI}, webrtc.RTPCodecTypeVideo); err != nil {
 		return nil, nil, fmt.Errorf("register abs-capture-time: %w", err)
 	}
 	return me, reg, nil
 }
+
+// feedbackKind is what RTCP a viewer sends about the video.
+type feedbackKind int
+
+const (
+	transportFeedback feedbackKind = iota // NACK, reports, transport-wide feedback: Chrome
+	rembFeedback                          // NACK, reports; REMB sent by the viewer itself
+	noFeedback                            // nothing (Options.Silent)
+)
 
 // headerExtensionID is the negotiated id of a header extension (0: none).
 func headerExtensionID(rcv *webrtc.RTPReceiver, uri string) uint8 {

@@ -63,6 +63,11 @@ type Options struct {
 	// OnRTP, if set, sees every video RTP packet as it is read, before
 	// reassembly (duplicates and retransmissions included).
 	OnRTP func(*rtp.Packet)
+	// Silent makes a viewer that sends nothing back about the video: no
+	// NACK, receiver report, keyframe request or congestion feedback, and
+	// an ICE consent check only every 30 s. The bench measures with a
+	// crowd of them what sending alone costs the server.
+	Silent bool
 	// OnRTCP, if set, sees every RTCP packet the server sends about the
 	// video (sender reports), as pion's receiver reads them.
 	OnRTCP func(rtcp.Packet)
@@ -167,12 +172,24 @@ func newViewer(opts Options, video, audio webrtc.RTPTransceiverDirection) (*View
 	}
 	// A browser-like engine: the default codecs (VP8, VP9, H.264 variants,
 	// AV1, Opus…) so the server has to pick its H.264 out of many.
-	me, reg, err := browserEngine(opts.REMB != nil)
+	feedback := transportFeedback
+	switch {
+	case opts.Silent:
+		feedback = noFeedback
+	case opts.REMB != nil:
+		feedback = rembFeedback
+	}
+	me, reg, err := browserEngine(feedback)
 	if err != nil {
 		return nil, err
 	}
 	se := webrtc.SettingEngine{}
 	se.SetIncludeLoopbackCandidate(true)
+	if opts.Silent {
+		// The server's own consent checks (every 2 s) keep the pair alive
+		// on both sides; long timeouts so that is all it takes.
+		se.SetICETimeouts(time.Minute, 2*time.Minute, 30*time.Second)
+	}
 	if opts.SettingEngine != nil {
 		opts.SettingEngine(&se)
 	}
