@@ -28,7 +28,8 @@ type loadPlan struct {
 // runLoad measures the daemon's CPU and RSS at each level. CPU moves by a
 // couple of points from window to window (the test pattern, x264, the
 // client peers sharing these cores), so the levels are measured in
-// alternating rounds (1, 20, 50, 50 + FLV, then 1 again ...) and each
+// alternating rounds (1, 20, 50, 50 + FLV, 50 with 49 silent, then 1
+// again ...) and each
 // reported as the mean with its range.
 func runLoad(bin string, p loadPlan, sb *scoreboard) error {
 	d, err := startDaemon(bin, daemonOpts{})
@@ -89,19 +90,19 @@ func runLoad(bin string, p loadPlan, sb *scoreboard) error {
 		time.Sleep(2 * time.Second) // the crowd's sessions end
 		if p.silent {
 			// The baseline's viewers, then the rest silent.
-			crowd, err := dialCrowd(ctx, d.base(), p.levels[0]-1, viewer.Options{})
+			mixed, err := dialCrowd(ctx, d.base(), p.levels[0]-1, viewer.Options{})
 			if err == nil {
 				var mute []*viewer.Viewer
 				mute, err = dialCrowd(ctx, d.base(), top-p.levels[0], viewer.Options{Silent: true})
-				crowd = append(crowd, mute...)
+				mixed = append(mixed, mute...)
 			}
 			if err != nil {
-				closeAll(crowd)
+				closeAll(mixed)
 				return err
 			}
 			time.Sleep(2 * time.Second)
 			silentLevel.record(round, measure(d.pid(), p.window, first))
-			closeAll(crowd)
+			closeAll(mixed)
 			time.Sleep(2 * time.Second)
 		}
 	}
@@ -178,8 +179,8 @@ func dialCrowd(ctx context.Context, baseURL string, n int, o viewer.Options) (vs
 			vs = nil
 		}
 	}()
+	o.Logger, o.AUBuffer = quiet(), 1
 	for i := 0; i < n; i++ {
-		o.Logger, o.AUBuffer = quiet(), 1
 		v, err := viewer.DialWHEP(ctx, baseURL, o)
 		if err != nil {
 			return vs, fmt.Errorf("viewer %d: %w", i+2, err)
