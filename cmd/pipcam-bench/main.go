@@ -44,7 +44,7 @@ func main() {
 	joins := flag.Int("joins", 20, "joins timed for the first-frame figure")
 	window := flag.Duration("window", 8*time.Second, "how long each CPU window is")
 	rounds := flag.Int("rounds", 3, "alternating rounds of the load section")
-	silent := flag.Bool("silent", true, "the load section also measures the largest viewer count with viewers that send nothing back (no RTCP, an ICE check every 30 s): what sending alone costs")
+	silent := flag.Bool("silent", true, "the load section also measures the largest viewer count with viewers that send no RTCP (ICE checks as usual): what sending alone costs")
 	soak := flag.Duration("soak", 10*time.Minute, "how long the 30 fps soak runs (0: skip it)")
 	flag.StringVar(&extraYAML, "yaml", "", "settings added to every daemon's config (YAML, e.g. to compare with encoder.adaptive off)")
 	before := flag.String("before", "", "an earlier pipcam binary the fixed section measures beside -pipcam")
