@@ -15,8 +15,8 @@ import (
 // loadPlan is what the load section measures: WebRTC viewer counts (the
 // first is the baseline the crowd's cost is taken against), then the
 // largest count plus flv FLV clients; with silent, the largest count again
-// with viewers that send nothing back (viewer.Options.Silent), so the
-// cost of sending splits from that of hearing the viewers.
+// with viewers that send no RTCP (viewer.Options.Silent), so the cost of
+// sending splits from that of hearing the viewers.
 type loadPlan struct {
 	levels []int
 	flv    int
@@ -29,8 +29,7 @@ type loadPlan struct {
 // couple of points from window to window (the test pattern, x264, the
 // client peers sharing these cores), so the levels are measured in
 // alternating rounds (1, 20, 50, 50 + FLV, 50 with 49 silent, then 1
-// again ...) and each
-// reported as the mean with its range.
+// again ...) and each reported as the mean with its range.
 func runLoad(bin string, p loadPlan, sb *scoreboard) error {
 	d, err := startDaemon(bin, daemonOpts{})
 	if err != nil {

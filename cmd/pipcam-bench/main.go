@@ -6,7 +6,7 @@
 //	latency  capture → viewer on loopback and behind a 300 kbit/s link
 //	join     first decodable frame after connect
 //	load     CPU and RSS at 1, 20 and 50 WebRTC viewers, plus 5 FLV;
-//	         50 again with 49 viewers that send nothing back
+//	         50 again with 49 viewers that send no RTCP
 //	capacity the most viewers served at full frame rate (100, 200, 400)
 //	soak     RSS and live GStreamer buffers over a long 30 fps run
 //
